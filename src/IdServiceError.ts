@@ -1,0 +1,318 @@
+/**
+ * The typed failures of `IdService`. Every one carries a `message` a person reads; none carries the
+ * token. `isRetryable` tells which ones the retry policy may try again.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdServiceError from "effect-chittyid/IdServiceError"
+ *
+ * const onlyTransient = <A, R>(effect: Effect.Effect<A, IdServiceError.IdServiceError, R>) =>
+ *   effect.pipe(Effect.catchIf(IdServiceError.isRetryable, () => Effect.succeed("try later")))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/**
+ * The request was refused as malformed: by the local checks before sending, or by the service (400,
+ * 404, 413, 422). `status` is absent when the request never left the process.
+ *
+ * @example
+ * ```ts
+ * import { InvalidRequest } from "effect-chittyid/IdServiceError"
+ * new InvalidRequest({ message: "unknown entity type \"X\"" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("effect-chittyid/InvalidRequest")(
+  "InvalidRequest",
+  {
+    message: Schema.String,
+    status: Schema.optional(Schema.Number)
+  }
+) {}
+
+/**
+ * The service refused the credentials (401/403), or no token was configured.
+ *
+ * @example
+ * ```ts
+ * import { Unauthorized } from "effect-chittyid/IdServiceError"
+ * new Unauthorized({ message: "the service refused the token", status: 401 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>("effect-chittyid/Unauthorized")(
+  "Unauthorized",
+  {
+    message: Schema.String,
+    status: Schema.optional(Schema.Number)
+  }
+) {}
+
+/**
+ * The service answered 429. `retryAfterMs` is its `Retry-After`, when it sent one.
+ *
+ * @example
+ * ```ts
+ * import { RateLimited } from "effect-chittyid/IdServiceError"
+ * new RateLimited({ message: "rate limited", retryAfterMs: 2000 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimited extends Schema.TaggedError<RateLimited>("effect-chittyid/RateLimited")("RateLimited", {
+  message: Schema.String,
+  retryAfterMs: Schema.optional(Schema.Number)
+}) {}
+
+/**
+ * The service answered 5xx. `retryAfterMs` is its `Retry-After`, when it sent one.
+ *
+ * @example
+ * ```ts
+ * import { ServiceUnavailable } from "effect-chittyid/IdServiceError"
+ * new ServiceUnavailable({ message: "503 from the service", status: 503 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>("effect-chittyid/ServiceUnavailable")(
+  "ServiceUnavailable",
+  {
+    message: Schema.String,
+    status: Schema.Number,
+    retryAfterMs: Schema.optional(Schema.Number)
+  }
+) {}
+
+/**
+ * The service answered a mint with a fallback placeholder instead of a permanent ID. Retryable: the
+ * placeholder is not an ID to keep.
+ *
+ * @example
+ * ```ts
+ * import { MintUnavailable } from "effect-chittyid/IdServiceError"
+ * new MintUnavailable({ message: "minting backend unavailable", errorCode: "MINT_UNAVAILABLE", fallbackId: "03-0-ERR-0001-T-2602-0-25" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MintUnavailable extends Schema.TaggedError<MintUnavailable>("effect-chittyid/MintUnavailable")(
+  "MintUnavailable",
+  {
+    message: Schema.String,
+    errorCode: Schema.String,
+    fallbackId: Schema.String
+  }
+) {}
+
+/**
+ * A request, or the whole call with its retries, took longer than allowed.
+ *
+ * @example
+ * ```ts
+ * import { RequestTimeout } from "effect-chittyid/IdServiceError"
+ * new RequestTimeout({ message: "no answer within 5000 ms", timeoutMs: 5000, scope: "attempt" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("effect-chittyid/RequestTimeout")(
+  "RequestTimeout",
+  {
+    message: Schema.String,
+    timeoutMs: Schema.Number,
+    scope: Schema.Literal("attempt", "overall")
+  }
+) {}
+
+/**
+ * The connection could not be made or broke before an answer came (refused, reset, DNS).
+ *
+ * @example
+ * ```ts
+ * import { ConnectionError } from "effect-chittyid/IdServiceError"
+ * new ConnectionError({ message: "connection refused" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect-chittyid/ConnectionError")(
+  "ConnectionError",
+  {
+    message: Schema.String
+  }
+) {}
+
+/**
+ * The service answered something the contract does not allow: a body that is not JSON, a wrong
+ * shape, an ID of neither format, an unexpected status.
+ *
+ * @example
+ * ```ts
+ * import { MalformedResponse } from "effect-chittyid/IdServiceError"
+ * new MalformedResponse({ message: "body is not JSON", endpoint: "mint", status: 200 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedResponse extends Schema.TaggedError<MalformedResponse>("effect-chittyid/MalformedResponse")(
+  "MalformedResponse",
+  {
+    message: Schema.String,
+    endpoint: Schema.String,
+    status: Schema.Number
+  }
+) {}
+
+/**
+ * The circuit breaker is open: the call was rejected without touching the network. `retryAt` is
+ * when it will let a probe through (epoch milliseconds), absent while isolated by hand.
+ *
+ * @example
+ * ```ts
+ * import { CircuitOpen } from "effect-chittyid/IdServiceError"
+ * new CircuitOpen({ message: "circuit open", retryAt: Date.now() + 60_000 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CircuitOpen extends Schema.TaggedError<CircuitOpen>("effect-chittyid/CircuitOpen")("CircuitOpen", {
+  message: Schema.String,
+  retryAt: Schema.optional(Schema.Number)
+}) {}
+
+/**
+ * The service answered 409: the `Idempotency-Key` was used before with another request body.
+ *
+ * @example
+ * ```ts
+ * import { IdempotencyConflict } from "effect-chittyid/IdServiceError"
+ * new IdempotencyConflict({ message: "key reused with another body" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>(
+  "effect-chittyid/IdempotencyConflict"
+)("IdempotencyConflict", {
+  message: Schema.String
+}) {}
+
+/**
+ * Every failure of `IdService`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type IdServiceError =
+  | InvalidRequest
+  | Unauthorized
+  | RateLimited
+  | ServiceUnavailable
+  | MintUnavailable
+  | RequestTimeout
+  | ConnectionError
+  | MalformedResponse
+  | CircuitOpen
+  | IdempotencyConflict
+
+/**
+ * Schema of every failure (for RPC, logs, persistence).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const IdServiceError: Schema.Union<[
+  typeof InvalidRequest,
+  typeof Unauthorized,
+  typeof RateLimited,
+  typeof ServiceUnavailable,
+  typeof MintUnavailable,
+  typeof RequestTimeout,
+  typeof ConnectionError,
+  typeof MalformedResponse,
+  typeof CircuitOpen,
+  typeof IdempotencyConflict
+]> = Schema.Union(
+  InvalidRequest,
+  Unauthorized,
+  RateLimited,
+  ServiceUnavailable,
+  MintUnavailable,
+  RequestTimeout,
+  ConnectionError,
+  MalformedResponse,
+  CircuitOpen,
+  IdempotencyConflict
+)
+
+/**
+ * The failures that may go away on their own, so a retry may help.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RetryableError = ServiceUnavailable | RequestTimeout | ConnectionError | RateLimited | MintUnavailable
+
+const retryableTags: ReadonlySet<string> = new Set([
+  "ServiceUnavailable",
+  "RequestTimeout",
+  "ConnectionError",
+  "RateLimited",
+  "MintUnavailable"
+])
+
+/**
+ * Is this failure worth retrying? `ServiceUnavailable`, `RequestTimeout` (per attempt),
+ * `ConnectionError`, `RateLimited` and `MintUnavailable` are; `InvalidRequest`, `Unauthorized`,
+ * `IdempotencyConflict`, `MalformedResponse`, `CircuitOpen` and an overall timeout are not.
+ *
+ * @example
+ * ```ts
+ * import { isRetryable, ConnectionError, Unauthorized } from "effect-chittyid/IdServiceError"
+ * isRetryable(new ConnectionError({ message: "reset" })) // true
+ * isRetryable(new Unauthorized({ message: "no" })) // false
+ * ```
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRetryable = (error: unknown): error is RetryableError =>
+  Predicate.isTagged(error, "RequestTimeout")
+    ? (error as RequestTimeout).scope === "attempt"
+    : Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && retryableTags.has(error._tag)
+
+/**
+ * The `Retry-After` a failure carries, in milliseconds, if any.
+ *
+ * @example
+ * ```ts
+ * import { retryAfterMs, RateLimited } from "effect-chittyid/IdServiceError"
+ * retryAfterMs(new RateLimited({ message: "slow down", retryAfterMs: 1000 })) // 1000
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const retryAfterMs = (error: unknown): number | undefined =>
+  (Predicate.isTagged(error, "RateLimited") || Predicate.isTagged(error, "ServiceUnavailable")) &&
+    Predicate.hasProperty(error, "retryAfterMs") && typeof error.retryAfterMs === "number"
+    ? error.retryAfterMs
+    : undefined
