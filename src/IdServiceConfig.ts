@@ -1,0 +1,428 @@
+/**
+ * Settings of the live `IdService`, read from Effect's `Config` (environment variables by default)
+ * with documented defaults. A bad value fails layer construction with a `ConfigError` that names the
+ * variable and says what is wrong; the token is `Redacted` and never printed.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | `CHITTY_ID_URL` | `https://id.chitty.cc` | base URL of the service |
+ * | `CHITTY_ID_TOKEN` | — | bearer token (`Redacted`); required for mint and remote validation |
+ * | `CHITTY_ID_ALLOW_INSECURE_HTTP` | `false` | allow plain `http://` to a host other than loopback |
+ * | `CHITTY_ID_REQUEST_TIMEOUT` | `5 seconds` | one HTTP attempt |
+ * | `CHITTY_ID_TIMEOUT` | `15 seconds` | a whole call, retries included |
+ * | `CHITTY_ID_REMOTE_VALIDATION` | `false` | confirm locally valid IDs with the service |
+ * | `CHITTY_ID_ACCEPT_FALLBACK` | `false` | accept fallback placeholders from mint instead of failing |
+ * | `CHITTY_ID_RETRY_MAX` | `3` | retries after the first attempt |
+ * | `CHITTY_ID_RETRY_BASE` | `100 millis` | first retry delay, doubling |
+ * | `CHITTY_ID_RETRY_MAX_DELAY` | `5 seconds` | cap of one delay (a `Retry-After` may exceed it) |
+ * | `CHITTY_ID_RETRY_JITTER` | `full` | `full`, `decorrelated` or `none` |
+ * | `CHITTY_ID_BREAKER_FAILURES` | `5` | consecutive failures that open the breaker |
+ * | `CHITTY_ID_BREAKER_FAILURE_RATE` | `0.5` | failure rate over the window that opens it |
+ * | `CHITTY_ID_BREAKER_MINIMUM_CALLS` | `10` | calls in the window before the rate counts |
+ * | `CHITTY_ID_BREAKER_WINDOW` | `10 seconds` | sliding window of the rates |
+ * | `CHITTY_ID_BREAKER_SLOW_CALL` | — | calls slower than this count as slow (off when unset) |
+ * | `CHITTY_ID_BREAKER_SLOW_CALL_RATE` | `1` | slow-call rate that opens it |
+ * | `CHITTY_ID_BREAKER_OPEN` | `60 seconds` | how long it stays open before probing |
+ * | `CHITTY_ID_BREAKER_OPEN_BACKOFF` | `2` | factor of the open time on each further trip before it closes |
+ * | `CHITTY_ID_BREAKER_MAX_OPEN` | `5 minutes` | cap of the open time as it backs off on repeated trips |
+ * | `CHITTY_ID_BREAKER_PROBES` | `1` | probes let through at once while half-open |
+ * | `CHITTY_ID_BREAKER_SUCCESSES` | `1` | successful probes that close it |
+ * | `CHITTY_ID_CACHE_CAPACITY` | `10000` | validation cache entries (LRU) |
+ * | `CHITTY_ID_CACHE_TTL` | `5 minutes` | life of a cached "valid" answer |
+ * | `CHITTY_ID_CACHE_UNKNOWN_TTL` | `30 seconds` | life of a cached "well-formed but unknown" answer |
+ * | `CHITTY_ID_HEALTH_INTERVAL` | `30 seconds` | health check interval |
+ * | `CHITTY_ID_HEALTH_TIMEOUT` | `5 seconds` | one health check |
+ * | `CHITTY_ID_RECONNECT_BASE` | `1 second` | first reconnect probe after a failed check, doubling |
+ * | `CHITTY_ID_RECONNECT_MAX` | `60 seconds` | cap of the reconnect backoff |
+ *
+ * Durations take Effect's duration syntax (`"250 millis"`, `"5 seconds"`, `"1 minute"`).
+ *
+ * @example
+ * ```ts
+ * import { ConfigProvider, Effect } from "effect"
+ * import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ *
+ * const program = IdServiceConfig.config.pipe(
+ *   Effect.withConfigProvider(ConfigProvider.fromJson({ CHITTY_ID_URL: "http://127.0.0.1:8787", CHITTY_ID_TOKEN: "t" }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+
+/**
+ * The jitter of retry delays.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Jitter = "full" | "decorrelated" | "none"
+
+/**
+ * Every setting of the live client. Build one with {@link make} (defaults filled in) or read it
+ * from the environment with {@link config}; provide it with {@link IdServiceConfig.layer}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  /** Base URL of the service, without a trailing slash. */
+  readonly url: string
+  readonly token: Option.Option<Redacted.Redacted<string>>
+  readonly allowInsecureHttp: boolean
+  readonly requestTimeout: Duration.Duration
+  readonly timeout: Duration.Duration
+  readonly remoteValidation: boolean
+  readonly acceptFallback: boolean
+  readonly retry: {
+    readonly maxRetries: number
+    readonly base: Duration.Duration
+    readonly maxDelay: Duration.Duration
+    readonly jitter: Jitter
+  }
+  readonly breaker: {
+    readonly consecutiveFailures: number
+    readonly failureRateThreshold: number
+    readonly minimumCalls: number
+    readonly window: Duration.Duration
+    readonly slowCall: Option.Option<Duration.Duration>
+    readonly slowCallRateThreshold: number
+    readonly openDuration: Duration.Duration
+    readonly openBackoffFactor: number
+    readonly maxOpenDuration: Duration.Duration
+    readonly halfOpenProbes: number
+    readonly halfOpenSuccesses: number
+  }
+  readonly cache: {
+    readonly capacity: number
+    readonly validTtl: Duration.Duration
+    readonly unknownTtl: Duration.Duration
+  }
+  readonly health: {
+    readonly interval: Duration.Duration
+    readonly timeout: Duration.Duration
+    readonly reconnectBase: Duration.Duration
+    readonly reconnectMax: Duration.Duration
+  }
+}
+
+/**
+ * The settings every field of {@link IdServiceConfig} takes when not given.
+ *
+ * @example
+ * ```ts
+ * import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ * IdServiceConfig.defaults.retry.maxRetries // 3
+ * ```
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaults: Settings = {
+  url: "https://id.chitty.cc",
+  token: Option.none(),
+  allowInsecureHttp: false,
+  requestTimeout: Duration.seconds(5),
+  timeout: Duration.seconds(15),
+  remoteValidation: false,
+  acceptFallback: false,
+  retry: { maxRetries: 3, base: Duration.millis(100), maxDelay: Duration.seconds(5), jitter: "full" },
+  breaker: {
+    consecutiveFailures: 5,
+    failureRateThreshold: 0.5,
+    minimumCalls: 10,
+    window: Duration.seconds(10),
+    slowCall: Option.none(),
+    slowCallRateThreshold: 1,
+    openDuration: Duration.seconds(60),
+    openBackoffFactor: 2,
+    maxOpenDuration: Duration.minutes(5),
+    halfOpenProbes: 1,
+    halfOpenSuccesses: 1
+  },
+  cache: { capacity: 10_000, validTtl: Duration.minutes(5), unknownTtl: Duration.seconds(30) },
+  health: {
+    interval: Duration.seconds(30),
+    timeout: Duration.seconds(5),
+    reconnectBase: Duration.seconds(1),
+    reconnectMax: Duration.seconds(60)
+  }
+}
+
+/**
+ * What {@link make} takes: any subset of the settings; nested groups may be given in part.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Input {
+  readonly url?: string | URL | undefined
+  readonly token?: Redacted.Redacted<string> | undefined
+  readonly allowInsecureHttp?: boolean | undefined
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly remoteValidation?: boolean | undefined
+  readonly acceptFallback?: boolean | undefined
+  readonly retry?: Partial<Settings["retry"]> | undefined
+  readonly breaker?: Partial<Settings["breaker"]> | undefined
+  readonly cache?: Partial<Settings["cache"]> | undefined
+  readonly health?: Partial<Settings["health"]> | undefined
+}
+
+const isLoopbackHost = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname)
+
+/**
+ * Checks a base URL: absolute, `http:` or `https:`, no credentials, query or fragment; plain `http:`
+ * only to a loopback host unless `allowInsecureHttp` (the token would travel in clear). Returns the
+ * URL without a trailing slash, or a sentence saying what is wrong.
+ *
+ * @example
+ * ```ts
+ * import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ * IdServiceConfig.checkUrl("http://id.example.com", false) // Either.left("... plain http:// ...")
+ * ```
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkUrl = (input: string | URL, allowInsecureHttp: boolean): Either.Either<string, string> => {
+  let url: URL
+  try {
+    url = new URL(String(input))
+  } catch {
+    return Either.left(`${JSON.stringify(String(input).slice(0, 200))} is not an absolute URL`)
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return Either.left(`the URL must use http: or https:, not ${url.protocol}`)
+  }
+  if (url.username !== "" || url.password !== "") {
+    return Either.left("the URL must not carry credentials; set CHITTY_ID_TOKEN instead")
+  }
+  if (url.search !== "" || url.hash !== "") {
+    return Either.left("the URL must not have a query or a fragment")
+  }
+  if (url.protocol === "http:" && !allowInsecureHttp && !isLoopbackHost(url.hostname)) {
+    return Either.left(
+      `plain http:// to ${url.hostname} would send the token in clear; use https:// or set CHITTY_ID_ALLOW_INSECURE_HTTP=true`
+    )
+  }
+  return Either.right(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+}
+
+const positive = (name: string, value: number, integer: boolean): Option.Option<string> =>
+  Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value))
+    ? Option.none()
+    : Option.some(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`)
+
+const checkSettings = (c: Settings): Option.Option<[path: string, message: string]> => {
+  const checks: Array<[string, Option.Option<string>]> = [
+    [
+      "CHITTY_ID_RETRY_MAX",
+      Number.isInteger(c.retry.maxRetries) && c.retry.maxRetries >= 0
+        ? Option.none()
+        : Option.some(`retries must be a whole number >= 0, got ${c.retry.maxRetries}`)
+    ],
+    ["CHITTY_ID_BREAKER_FAILURES", positive("consecutive failures", c.breaker.consecutiveFailures, true)],
+    [
+      "CHITTY_ID_BREAKER_FAILURE_RATE",
+      c.breaker.failureRateThreshold > 0 && c.breaker.failureRateThreshold <= 1
+        ? Option.none()
+        : Option.some(`failure rate must be in (0, 1], got ${c.breaker.failureRateThreshold}`)
+    ],
+    [
+      "CHITTY_ID_BREAKER_SLOW_CALL_RATE",
+      c.breaker.slowCallRateThreshold > 0 && c.breaker.slowCallRateThreshold <= 1
+        ? Option.none()
+        : Option.some(`slow-call rate must be in (0, 1], got ${c.breaker.slowCallRateThreshold}`)
+    ],
+    [
+      "CHITTY_ID_BREAKER_OPEN_BACKOFF",
+      c.breaker.openBackoffFactor >= 1 && Number.isFinite(c.breaker.openBackoffFactor)
+        ? Option.none()
+        : Option.some(`open backoff factor must be >= 1, got ${c.breaker.openBackoffFactor}`)
+    ],
+    ["CHITTY_ID_BREAKER_MINIMUM_CALLS", positive("minimum calls", c.breaker.minimumCalls, true)],
+    ["CHITTY_ID_BREAKER_PROBES", positive("half-open probes", c.breaker.halfOpenProbes, true)],
+    ["CHITTY_ID_BREAKER_SUCCESSES", positive("half-open successes", c.breaker.halfOpenSuccesses, true)],
+    ["CHITTY_ID_CACHE_CAPACITY", positive("cache capacity", c.cache.capacity, true)],
+    ["CHITTY_ID_REQUEST_TIMEOUT", positive("request timeout (ms)", Duration.toMillis(c.requestTimeout), false)],
+    ["CHITTY_ID_TIMEOUT", positive("timeout (ms)", Duration.toMillis(c.timeout), false)],
+    ["CHITTY_ID_HEALTH_INTERVAL", positive("health interval (ms)", Duration.toMillis(c.health.interval), false)]
+  ]
+  for (const [path, problem] of checks) {
+    if (Option.isSome(problem)) return Option.some([path, problem.value])
+  }
+  return Option.none()
+}
+
+/**
+ * Builds a complete configuration from any subset of the settings, checking every value. The
+ * failure is a `ConfigError` naming the setting.
+ *
+ * @example
+ * ```ts
+ * import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ * import { Redacted } from "effect"
+ * IdServiceConfig.make({ url: "http://127.0.0.1:8787", token: Redacted.make("secret") })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (input: Input = {}): Either.Either<Settings, ConfigError.ConfigError> => {
+  const allowInsecureHttp = input.allowInsecureHttp ?? defaults.allowInsecureHttp
+  const url = checkUrl(input.url ?? defaults.url, allowInsecureHttp)
+  if (Either.isLeft(url)) return Either.left(ConfigError.InvalidData(["CHITTY_ID_URL"], url.left))
+  const config: Settings = {
+    url: url.right,
+    token: Option.fromNullable(input.token),
+    allowInsecureHttp,
+    requestTimeout: Duration.decode(input.requestTimeout ?? defaults.requestTimeout),
+    timeout: Duration.decode(input.timeout ?? defaults.timeout),
+    remoteValidation: input.remoteValidation ?? defaults.remoteValidation,
+    acceptFallback: input.acceptFallback ?? defaults.acceptFallback,
+    retry: { ...defaults.retry, ...input.retry },
+    breaker: { ...defaults.breaker, ...input.breaker },
+    cache: { ...defaults.cache, ...input.cache },
+    health: { ...defaults.health, ...input.health }
+  }
+  const problem = checkSettings(config)
+  return Option.isSome(problem)
+    ? Either.left(ConfigError.InvalidData([problem.value[0]], problem.value[1]))
+    : Either.right(config)
+}
+
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.map(Config.option(config), Option.getOrUndefined)
+
+/**
+ * The configuration read from Effect's `Config` (environment variables `CHITTY_ID_*` by default;
+ * see the table above). Fails with a `ConfigError` naming the variable.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ * const program = Effect.gen(function*() {
+ *   const config = yield* IdServiceConfig.config
+ *   return config.url
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Settings> = Config.all({
+  url: optional(Config.string("CHITTY_ID_URL")),
+  token: optional(
+    Config.redacted("CHITTY_ID_TOKEN").pipe(
+      Config.validate({ message: "the token must not be empty", validation: (r) => String(r).length > 0 })
+    )
+  ),
+  allowInsecureHttp: optional(Config.boolean("CHITTY_ID_ALLOW_INSECURE_HTTP")),
+  requestTimeout: optional(Config.duration("CHITTY_ID_REQUEST_TIMEOUT")),
+  timeout: optional(Config.duration("CHITTY_ID_TIMEOUT")),
+  remoteValidation: optional(Config.boolean("CHITTY_ID_REMOTE_VALIDATION")),
+  acceptFallback: optional(Config.boolean("CHITTY_ID_ACCEPT_FALLBACK")),
+  retry: Config.all({
+    maxRetries: optional(Config.integer("CHITTY_ID_RETRY_MAX")),
+    base: optional(Config.duration("CHITTY_ID_RETRY_BASE")),
+    maxDelay: optional(Config.duration("CHITTY_ID_RETRY_MAX_DELAY")),
+    jitter: optional(Config.literal("full", "decorrelated", "none")("CHITTY_ID_RETRY_JITTER"))
+  }),
+  breaker: Config.all({
+    consecutiveFailures: optional(Config.integer("CHITTY_ID_BREAKER_FAILURES")),
+    failureRateThreshold: optional(Config.number("CHITTY_ID_BREAKER_FAILURE_RATE")),
+    minimumCalls: optional(Config.integer("CHITTY_ID_BREAKER_MINIMUM_CALLS")),
+    window: optional(Config.duration("CHITTY_ID_BREAKER_WINDOW")),
+    slowCall: Config.option(Config.duration("CHITTY_ID_BREAKER_SLOW_CALL")),
+    slowCallRateThreshold: optional(Config.number("CHITTY_ID_BREAKER_SLOW_CALL_RATE")),
+    openDuration: optional(Config.duration("CHITTY_ID_BREAKER_OPEN")),
+    openBackoffFactor: optional(Config.number("CHITTY_ID_BREAKER_OPEN_BACKOFF")),
+    maxOpenDuration: optional(Config.duration("CHITTY_ID_BREAKER_MAX_OPEN")),
+    halfOpenProbes: optional(Config.integer("CHITTY_ID_BREAKER_PROBES")),
+    halfOpenSuccesses: optional(Config.integer("CHITTY_ID_BREAKER_SUCCESSES"))
+  }),
+  cache: Config.all({
+    capacity: optional(Config.integer("CHITTY_ID_CACHE_CAPACITY")),
+    validTtl: optional(Config.duration("CHITTY_ID_CACHE_TTL")),
+    unknownTtl: optional(Config.duration("CHITTY_ID_CACHE_UNKNOWN_TTL"))
+  }),
+  health: Config.all({
+    interval: optional(Config.duration("CHITTY_ID_HEALTH_INTERVAL")),
+    timeout: optional(Config.duration("CHITTY_ID_HEALTH_TIMEOUT")),
+    reconnectBase: optional(Config.duration("CHITTY_ID_RECONNECT_BASE")),
+    reconnectMax: optional(Config.duration("CHITTY_ID_RECONNECT_MAX"))
+  })
+}).pipe(
+  Config.mapOrFail((raw) =>
+    make({
+      ...raw,
+      retry: definedOnly(raw.retry),
+      breaker: definedOnly(raw.breaker),
+      cache: definedOnly(raw.cache),
+      health: definedOnly(raw.health)
+    })
+  )
+)
+
+const definedOnly = <A extends object>(record: { readonly [K in keyof A]: A[K] | undefined }): Partial<A> =>
+  Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<A>
+
+/**
+ * A short description of a configuration, safe to log: the token shows only as set or not set.
+ *
+ * @example
+ * ```ts
+ * import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ * IdServiceConfig.describe(IdServiceConfig.defaults) // "https://id.chitty.cc (token: not set, ...)"
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const describe = (config: Settings): string =>
+  `${config.url} (token: ${Option.isSome(config.token) ? "set" : "not set"}, timeout ${
+    Duration.format(config.timeout)
+  }, retries ${config.retry.maxRetries}, remote validation ${config.remoteValidation ? "on" : "off"})`
+
+/**
+ * The settings in context: every layer of the client reads them from here.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { IdServiceConfig } from "effect-chittyid/IdServiceConfig"
+ *
+ * const url = Effect.map(IdServiceConfig, (settings) => settings.url)
+ * const provided = url.pipe(Effect.provide(IdServiceConfig.layerWith({ url: "http://127.0.0.1:8787" })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class IdServiceConfig extends Context.Tag("effect-chittyid/IdServiceConfig")<IdServiceConfig, Settings>() {
+  /**
+   * The settings read from `CHITTY_ID_*` (see the table above); a bad value fails with a `ConfigError`.
+   *
+   * @since 0.1.0
+   */
+  static readonly layer: Layer.Layer<IdServiceConfig, ConfigError.ConfigError> = Layer.effect(IdServiceConfig, config)
+
+  /**
+   * The settings given in code, defaults for the rest; a bad value fails with a `ConfigError`.
+   *
+   * @since 0.1.0
+   */
+  static readonly layerWith = (input: Input): Layer.Layer<IdServiceConfig, ConfigError.ConfigError> =>
+    Layer.effect(IdServiceConfig, make(input))
+}
