@@ -56,7 +56,7 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 
 /**
  * The jitter of retry delays.
@@ -325,7 +325,7 @@ export const config: Config.Config<Settings> = Config.all({
   url: optional(Config.string("CHITTY_ID_URL")),
   token: optional(
     Config.redacted("CHITTY_ID_TOKEN").pipe(
-      Config.validate({ message: "the token must not be empty", validation: (r) => String(r).length > 0 })
+      Config.validate({ message: "the token must not be empty", validation: (r) => Redacted.value(r).length > 0 })
     )
   ),
   allowInsecureHttp: optional(Config.boolean("CHITTY_ID_ALLOW_INSECURE_HTTP")),
