@@ -1,0 +1,137 @@
+/**
+ * The health monitor: a fiber, living in its layer's scope, that asks the service `GET /health` and
+ * keeps the {@link Observability.ConnectionState} of the client. It heals the connection by itself:
+ * after a failed check it probes again with exponential backoff instead of waiting the full
+ * interval, and when the service is back it lets the circuit breaker half-open at once instead of
+ * waiting out the breaker's open period.
+ *
+ * ```
+ *                 answered "ok"            ┌────────────┐   failed    ┌──────────────┐
+ *  (start) ──► Disconnected ──────────────►│ Connected  │────────────►│ Disconnected │
+ *                 │    answered, not "ok"  │ Degraded   │◄───────┐    └──────┬───────┘
+ *                 └───────────────────────►└────────────┘        │           │ first probe
+ *                                          every `interval`      │    ┌──────▼───────┐
+ *                                                                └────│ Reconnecting │ probes after
+ *                                                          answered   └──────────────┘ base·2ⁿ ≤ max
+ * ```
+ *
+ * - The first check runs as soon as the layer is built (the state is `Disconnected` until it
+ *   answers), then one every `health.interval` (default 30 s) while the service answers.
+ * - After a failed check (an error or no answer within `health.timeout`) the state is `Disconnected`;
+ *   probes follow after `health.reconnectBase`, doubling, capped at `health.reconnectMax` (1 s, 2 s,
+ *   4 s … 60 s by default), and the state is `Reconnecting` from the first probe on. The first probe
+ *   that gets an answer ends the outage: a `Reconnected` event, and the normal interval again.
+ * - Entering `Connected` calls the breaker's `halfOpenNow` (a no-op unless the breaker is `Open`).
+ *   Health checks are not fed into the breaker: its only way to record an outcome is to run a call
+ *   through `withBreaker`, which an open breaker would reject, so the monitor could never see the
+ *   recovery; the breaker judges the calls, the monitor judges the connection.
+ * - Every state change is a `ConnectionChanged` event and a log line (`Warning` when the service is
+ *   lost or degraded, `Info` when it is back, `Debug` otherwise); every check counts in
+ *   `chittyid_health_checks_total{result = ok | degraded | failed}`.
+ * - Closing the layer's scope interrupts the fiber and ends the `events` stream. Between checks the
+ *   fiber is asleep on the `Clock`: nothing runs, so monitoring costs next to nothing.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { HealthMonitor } from "effect-chittyid/HealthMonitor"
+ *
+ * const program = Effect.gen(function*() {
+ *   const monitor = yield* HealthMonitor
+ *   const now = yield* monitor.state
+ *   yield* monitor.changes.pipe(Stream.runForEach((state) => Effect.log(`connection: ${state}`)), Effect.fork)
+ *   return now
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Stream from "effect/Stream"
+import type { CircuitBreaker } from "./CircuitBreaker.ts"
+import type { IdServiceClient } from "./IdServiceClient.ts"
+import type { IdServiceConfig } from "./IdServiceConfig.ts"
+import * as internal from "./internal/healthMonitor.ts"
+import type * as Observability from "./Observability.ts"
+
+/**
+ * Counters of the monitor since it started, with the current connection state.
+ *
+ * @example
+ * ```ts
+ * import type * as HealthMonitor from "effect-chittyid/HealthMonitor"
+ * const stats: HealthMonitor.Stats = { checks: 3, failures: 1, connection: "Connected" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stats {
+  /** Health checks made, scheduled ones and `checkNow` alike. */
+  readonly checks: number
+  /** Checks that failed (no answer); a `Degraded` answer is not a failure. */
+  readonly failures: number
+  readonly connection: Observability.ConnectionState
+}
+
+/**
+ * The monitor's interface. The connection state is read-only: it is kept in a `SubscriptionRef`
+ * that only the monitor writes, and offered as `state` (the current value) and `changes` (a stream
+ * of it), so no caller can set a state the checks did not find.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HealthMonitor } from "effect-chittyid/HealthMonitor"
+ *
+ * const latency = Effect.flatMap(HealthMonitor, (monitor) => monitor.checkNow).pipe(Effect.map((c) => c.latencyMs))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The connection state now. */
+  readonly state: Effect.Effect<Observability.ConnectionState>
+  /** The state now, then each change of it (consecutive duplicates dropped). */
+  readonly changes: Stream.Stream<Observability.ConnectionState>
+  /** The last completed check, scheduled or not; `undefined` before the first answer or failure. */
+  readonly lastCheck: Effect.Effect<Observability.HealthCheck | undefined>
+  /** Makes one check now and updates the state like a scheduled one; the schedule is not changed. */
+  readonly checkNow: Effect.Effect<Observability.HealthCheck>
+  /**
+   * `ConnectionChanged` and `Reconnected` events, in the order they happened, from the moment the
+   * stream runs; the stream ends when the monitor's scope closes.
+   */
+  readonly events: Stream.Stream<Observability.ClientEvent>
+  /** Checks and failures since the start, and the state now. */
+  readonly stats: Effect.Effect<Stats>
+}
+
+/**
+ * The health monitor of the `IdService`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { HealthMonitor } from "effect-chittyid/HealthMonitor"
+ *
+ * // needs IdServiceClient, CircuitBreaker and IdServiceConfig; the polling fiber lives as long as the layer
+ * const state = Effect.flatMap(HealthMonitor, (monitor) => monitor.state)
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class HealthMonitor extends Context.Tag("effect-chittyid/HealthMonitor")<HealthMonitor, Service>() {
+  /**
+   * A monitor over the client, breaker and settings in context. Scoped: its polling fiber starts
+   * when the layer is built and is interrupted when the layer's scope closes.
+   *
+   * @since 0.1.0
+   */
+  static readonly layer: Layer.Layer<HealthMonitor, never, IdServiceClient | CircuitBreaker | IdServiceConfig> = Layer
+    .scoped(HealthMonitor, internal.make)
+}

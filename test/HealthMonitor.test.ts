@@ -1,0 +1,401 @@
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Chunk,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Metric,
+  Ref,
+  Schedule,
+  Scope,
+  Stream,
+  TestClock
+} from "effect"
+import * as CircuitBreaker from "../src/CircuitBreaker.ts"
+import { HealthMonitor } from "../src/HealthMonitor.ts"
+import { IdServiceClient } from "../src/IdServiceClient.ts"
+import { IdServiceConfig } from "../src/IdServiceConfig.ts"
+import * as IdServiceError from "../src/IdServiceError.ts"
+import * as internal from "../src/internal/healthMonitor.ts"
+import * as Observability from "../src/Observability.ts"
+
+// -----------------------------------------------------------------------------
+// Harness: a fake client whose /health answers as the test says, counting calls on the TestClock,
+// the real circuit breaker, and the monitor built in a scope the test controls.
+// -----------------------------------------------------------------------------
+
+/** What the fake service does on `GET /health`. */
+type Mode = "ok" | "degraded" | "down" | "hang"
+
+interface Harness {
+  readonly monitor: HealthMonitor["Type"]
+  readonly breaker: CircuitBreaker.CircuitBreaker
+  readonly setMode: (mode: Mode) => Effect.Effect<void>
+  /** TestClock time of each `/health` call. */
+  readonly calls: Effect.Effect<ReadonlyArray<number>>
+  /** The timeouts the monitor passed to `health`, in ms. */
+  readonly timeouts: Effect.Effect<ReadonlyArray<number>>
+  /** Health calls interrupted while in flight. */
+  readonly interrupted: Effect.Effect<number>
+  /** The scope the monitor's layer lives in. */
+  readonly scope: Scope.CloseableScope
+}
+
+const fakeClient = (
+  mode: Ref.Ref<Mode>,
+  calls: Ref.Ref<ReadonlyArray<number>>,
+  timeouts: Ref.Ref<ReadonlyArray<number>>,
+  interrupted: Ref.Ref<number>
+) =>
+  Layer.succeed(IdServiceClient, {
+    mint: () => Effect.dieMessage("mint is not used by the health monitor"),
+    validate: () => Effect.dieMessage("validate is not used by the health monitor"),
+    health: (timeout) =>
+      Effect.gen(function*() {
+        const now = yield* TestClock.currentTimeMillis
+        yield* Ref.update(calls, (times) => [...times, now])
+        yield* Ref.update(timeouts, (all) => [...all, timeout === undefined ? -1 : Duration.toMillis(timeout)])
+        switch (yield* Ref.get(mode)) {
+          case "ok":
+            return { status: "ok", service: "chittyid", version: "test", timestamp: new Date(now).toISOString() }
+          case "degraded":
+            return { status: "degraded", service: "chittyid", version: "test", timestamp: new Date(now).toISOString() }
+          case "down":
+            return yield* new IdServiceError.ConnectionError({ message: "connection refused" })
+          case "hang":
+            return yield* Effect.never.pipe(Effect.onInterrupt(() => Ref.update(interrupted, (n) => n + 1)))
+        }
+      }),
+    retries: Stream.empty,
+    stats: Effect.succeed({ sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0 })
+  })
+
+/** Lets the forked fibers run without moving the clock. */
+const settle = TestClock.adjust(0)
+
+/**
+ * Builds the monitor (first check at once) with a fake service in `initialMode` and a breaker that
+ * opens on the first failure and would stay open 10 minutes on its own.
+ */
+const harness = (initialMode: Mode, health: Parameters<typeof IdServiceConfig.layerWith>[0]["health"] = {}) =>
+  Effect.gen(function*() {
+    const mode = yield* Ref.make<Mode>(initialMode)
+    const calls = yield* Ref.make<ReadonlyArray<number>>([])
+    const timeouts = yield* Ref.make<ReadonlyArray<number>>([])
+    const interrupted = yield* Ref.make(0)
+    const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+    const dependencies = Layer.mergeAll(
+      fakeClient(mode, calls, timeouts, interrupted),
+      CircuitBreaker.layer({ consecutiveFailures: 1, openDuration: "10 minutes" }),
+      IdServiceConfig.layerWith({ url: "http://127.0.0.1:1", health })
+    )
+    const context = yield* Layer.buildWithScope(
+      HealthMonitor.layer.pipe(Layer.provideMerge(dependencies)),
+      scope
+    ).pipe(Effect.orDie)
+    yield* settle
+    return {
+      monitor: Context.get(context, HealthMonitor),
+      breaker: Context.get(context, CircuitBreaker.CircuitBreaker),
+      setMode: (next) => Ref.set(mode, next),
+      calls: Ref.get(calls),
+      timeouts: Ref.get(timeouts),
+      interrupted: Ref.get(interrupted),
+      scope
+    } satisfies Harness
+  })
+
+/** Collects `events` in the background; read them with the returned effect. */
+const recordEvents = (monitor: HealthMonitor["Type"]) =>
+  Effect.gen(function*() {
+    const seen = yield* Ref.make<ReadonlyArray<Observability.ClientEvent>>([])
+    yield* monitor.events.pipe(
+      Stream.runForEach((event) => Ref.update(seen, (all) => [...all, event])),
+      Effect.forkScoped
+    )
+    yield* settle
+    return Ref.get(seen)
+  })
+
+const tripBreaker = (breaker: CircuitBreaker.CircuitBreaker) =>
+  Effect.gen(function*() {
+    yield* Effect.exit(breaker.withBreaker(new IdServiceError.ConnectionError({ message: "boom" })))
+    expect((yield* breaker.state)._tag).toBe("Open")
+  })
+
+const gaps = (times: ReadonlyArray<number>): Array<number> => times.slice(1).map((t, i) => t - times[i]!)
+
+const healthChecks = (result: "ok" | "degraded" | "failed") =>
+  Metric.value(Metric.tagged(Observability.metrics.healthChecks, "result", result)).pipe(
+    Effect.map((state) => state.count)
+  )
+
+// -----------------------------------------------------------------------------
+// Tests
+// -----------------------------------------------------------------------------
+
+describe("HealthMonitor", () => {
+  it.scoped("checks at once when built, then every 30 s (none at 29 s)", () =>
+    Effect.gen(function*() {
+      const { calls, monitor, timeouts } = yield* harness("ok")
+      expect(yield* calls).toEqual([0])
+      expect(yield* monitor.state).toBe("Connected")
+
+      yield* TestClock.adjust("29 seconds")
+      expect(yield* calls).toEqual([0])
+      yield* TestClock.adjust("1 second")
+      expect(yield* calls).toEqual([0, 30_000])
+      yield* TestClock.adjust("90 seconds")
+      expect(yield* calls).toEqual([0, 30_000, 60_000, 90_000, 120_000])
+      // each check under the configured health timeout
+      expect(new Set(yield* timeouts)).toEqual(new Set([5_000]))
+
+      const last = yield* monitor.lastCheck
+      expect(last).toMatchObject({ at: 120_000, ok: true, detail: "ok" })
+    }))
+
+  it.scoped("starts Disconnected and stays so when the first check fails", () =>
+    Effect.gen(function*() {
+      const { monitor } = yield* harness("down")
+      expect(yield* monitor.state).toBe("Disconnected")
+      expect(yield* monitor.lastCheck).toMatchObject({
+        at: 0,
+        ok: false,
+        detail: "ConnectionError: connection refused"
+      })
+      expect(yield* monitor.stats).toEqual({ checks: 1, failures: 1, connection: "Disconnected" })
+    }))
+
+  it.scoped("after a failure probes with backoff 1 s, 2 s, 4 s … capped at 60 s, Reconnecting meanwhile", () =>
+    Effect.gen(function*() {
+      const { calls, monitor, setMode } = yield* harness("ok")
+      yield* setMode("down")
+      yield* TestClock.adjust("30 seconds")
+      expect(yield* monitor.state).toBe("Disconnected")
+      yield* TestClock.adjust("999 millis")
+      expect(yield* monitor.state).toBe("Disconnected")
+      expect((yield* calls).length).toBe(2)
+      yield* TestClock.adjust("1 millis")
+      expect(yield* monitor.state).toBe("Reconnecting")
+      expect((yield* calls).at(-1)).toBe(31_000)
+
+      yield* TestClock.adjust("10 minutes")
+      const times = yield* calls
+      expect(times.slice(0, 10)).toEqual([0, 30_000, 31_000, 33_000, 37_000, 45_000, 61_000, 93_000, 153_000, 213_000])
+      expect(gaps(times)).toEqual([30_000, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, ...Array(8).fill(60_000)])
+      expect(yield* monitor.state).toBe("Reconnecting")
+    }))
+
+  it.effect("the backoff stays capped however long the outage (past the exponent's overflow)", () =>
+    Effect.gen(function*() {
+      // 2000 probes: 2^1024 overflows, ~33 hours of a 60 s cap
+      const delays = yield* Schedule.run(
+        Schedule.delays(internal.backoff("1 second", "60 seconds")),
+        0,
+        Array(2_000).fill(0)
+      )
+      const millis = Chunk.toReadonlyArray(delays).map(Duration.toMillis)
+      expect(millis.slice(0, 8)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000])
+      expect(millis.length).toBe(2_000)
+      expect(new Set(millis.slice(6))).toEqual(new Set([60_000]))
+    }))
+
+  it.scoped("uses the configured interval and backoff", () =>
+    Effect.gen(function*() {
+      const { calls, setMode } = yield* harness("ok", {
+        interval: Duration.seconds(10),
+        reconnectBase: Duration.millis(250),
+        reconnectMax: Duration.seconds(1)
+      })
+      yield* TestClock.adjust("10 seconds")
+      yield* setMode("down")
+      yield* TestClock.adjust("10 seconds")
+      yield* TestClock.adjust("3 seconds")
+      expect(yield* calls).toEqual([0, 10_000, 20_000, 20_250, 20_750, 21_750, 22_750])
+    }))
+
+  it.scoped("on recovery: Connected, Reconnected, the breaker half-opens at once, and the interval resumes", () =>
+    Effect.gen(function*() {
+      const { breaker, calls, monitor, setMode } = yield* harness("ok")
+      const events = yield* recordEvents(monitor)
+      yield* setMode("down")
+      yield* TestClock.adjust("30 seconds") // fails: Disconnected
+      yield* tripBreaker(breaker) // the calls failed too
+      yield* TestClock.adjust("3 seconds") // probes at 31 s and 33 s fail
+      expect(yield* monitor.state).toBe("Reconnecting")
+      expect((yield* breaker.state)._tag).toBe("Open")
+
+      yield* setMode("ok")
+      yield* TestClock.adjust("4 seconds") // probe at 37 s passes
+      expect(yield* calls).toEqual([0, 30_000, 31_000, 33_000, 37_000])
+      expect(yield* monitor.state).toBe("Connected")
+      // the breaker's own open period (10 minutes) is far from over
+      expect(yield* breaker.state).toMatchObject({ _tag: "HalfOpen", since: 37_000 })
+      const reconnected = (yield* events).filter(Observability.ClientEvent.$is("Reconnected"))
+      expect(reconnected).toEqual([
+        Observability.ClientEvent.Reconnected({ attempts: 3, downForMs: 7_000, at: 37_000 })
+      ])
+
+      // back on the 30 s interval, not the backoff
+      yield* TestClock.adjust("29 seconds")
+      expect((yield* calls).length).toBe(5)
+      yield* TestClock.adjust("1 second")
+      expect((yield* calls).at(-1)).toBe(67_000)
+
+      // a later outage starts the backoff from 1 s again
+      yield* setMode("down")
+      yield* TestClock.adjust("33 seconds")
+      expect((yield* calls).slice(5)).toEqual([67_000, 97_000, 98_000, 100_000])
+    }))
+
+  it.scoped("answered but not \"ok\" is Degraded: no failure, no backoff, and the breaker is left alone", () =>
+    Effect.gen(function*() {
+      const { breaker, calls, monitor, setMode } = yield* harness("degraded")
+      expect(yield* monitor.state).toBe("Degraded")
+      expect(yield* monitor.lastCheck).toMatchObject({ ok: false, detail: "degraded" })
+      yield* tripBreaker(breaker)
+      yield* TestClock.adjust("60 seconds")
+      expect(yield* calls).toEqual([0, 30_000, 60_000])
+      expect(yield* monitor.stats).toEqual({ checks: 3, failures: 0, connection: "Degraded" })
+      expect((yield* breaker.state)._tag).toBe("Open")
+
+      // fully up again: Connected, and the breaker may probe at once
+      yield* setMode("ok")
+      yield* TestClock.adjust("30 seconds")
+      expect(yield* monitor.state).toBe("Connected")
+      expect((yield* breaker.state)._tag).toBe("HalfOpen")
+    }))
+
+  it.scoped("an outage that ends Degraded is a reconnection without half-opening the breaker", () =>
+    Effect.gen(function*() {
+      const { breaker, monitor, setMode } = yield* harness("down")
+      const events = yield* recordEvents(monitor)
+      yield* tripBreaker(breaker)
+      yield* setMode("degraded")
+      yield* TestClock.adjust("1 second")
+      expect(yield* monitor.state).toBe("Degraded")
+      expect((yield* breaker.state)._tag).toBe("Open")
+      expect((yield* events).filter(Observability.ClientEvent.$is("Reconnected"))).toEqual([
+        Observability.ClientEvent.Reconnected({ attempts: 1, downForMs: 1_000, at: 1_000 })
+      ])
+    }))
+
+  it.scoped("emits every change in order", () =>
+    Effect.gen(function*() {
+      const { monitor, setMode } = yield* harness("down")
+      const events = yield* recordEvents(monitor)
+      const changes = yield* Ref.make<ReadonlyArray<Observability.ConnectionState>>([])
+      yield* monitor.changes.pipe(
+        Stream.runForEach((state) => Ref.update(changes, (all) => [...all, state])),
+        Effect.forkScoped
+      )
+      yield* settle
+
+      yield* TestClock.adjust("1 second") // probe fails
+      yield* setMode("ok")
+      yield* TestClock.adjust("2 seconds") // probe at 3 s passes
+      yield* setMode("degraded")
+      yield* TestClock.adjust("30 seconds")
+      yield* setMode("ok")
+      yield* TestClock.adjust("30 seconds")
+      yield* setMode("down")
+      yield* TestClock.adjust("30 seconds")
+
+      const { ConnectionChanged, Reconnected } = Observability.ClientEvent
+      expect(yield* events).toEqual([
+        ConnectionChanged({ from: "Disconnected", to: "Reconnecting", at: 1_000 }),
+        ConnectionChanged({ from: "Reconnecting", to: "Connected", at: 3_000 }),
+        Reconnected({ attempts: 2, downForMs: 3_000, at: 3_000 }),
+        ConnectionChanged({ from: "Connected", to: "Degraded", at: 33_000 }),
+        ConnectionChanged({ from: "Degraded", to: "Connected", at: 63_000 }),
+        ConnectionChanged({ from: "Connected", to: "Disconnected", at: 93_000 })
+      ])
+      expect(yield* changes).toEqual([
+        "Disconnected",
+        "Reconnecting",
+        "Connected",
+        "Degraded",
+        "Connected",
+        "Disconnected"
+      ])
+    }))
+
+  it.scoped("checkNow checks at once, updates the state like a scheduled check and keeps the schedule", () =>
+    Effect.gen(function*() {
+      const { calls, monitor, setMode } = yield* harness("ok")
+      const events = yield* recordEvents(monitor)
+      yield* TestClock.adjust("10 seconds")
+      yield* setMode("down")
+      const check = yield* monitor.checkNow
+      expect(check).toMatchObject({ at: 10_000, ok: false, detail: "ConnectionError: connection refused" })
+      expect(yield* monitor.lastCheck).toEqual(check)
+      expect(yield* monitor.state).toBe("Disconnected")
+      yield* settle
+      expect(yield* events).toEqual([
+        Observability.ClientEvent.ConnectionChanged({ from: "Connected", to: "Disconnected", at: 10_000 })
+      ])
+
+      yield* setMode("ok")
+      expect(yield* monitor.checkNow).toMatchObject({ at: 10_000, ok: true, detail: "ok" })
+      expect(yield* monitor.state).toBe("Connected")
+      // the scheduled check still comes at 30 s
+      yield* TestClock.adjust("20 seconds")
+      expect(yield* calls).toEqual([0, 10_000, 10_000, 30_000])
+    }))
+
+  it.scoped("stats and the health-check metric count every check by result", () =>
+    Effect.gen(function*() {
+      const before = {
+        ok: yield* healthChecks("ok"),
+        degraded: yield* healthChecks("degraded"),
+        failed: yield* healthChecks("failed")
+      }
+      const { monitor, setMode } = yield* harness("ok") // 0 s: ok
+      yield* TestClock.adjust("30 seconds") // 30 s: ok
+      yield* setMode("degraded")
+      yield* TestClock.adjust("30 seconds") // 60 s: degraded
+      yield* setMode("down")
+      yield* TestClock.adjust("33 seconds") // 90 s, 91 s, 93 s: failed
+      yield* monitor.checkNow // failed
+
+      expect(yield* monitor.stats).toEqual({ checks: 7, failures: 4, connection: "Reconnecting" })
+      expect({
+        ok: (yield* healthChecks("ok")) - before.ok,
+        degraded: (yield* healthChecks("degraded")) - before.degraded,
+        failed: (yield* healthChecks("failed")) - before.failed
+      }).toEqual({ ok: 2, degraded: 1, failed: 4 })
+    }))
+
+  it.scoped("closing the scope stops the fiber, interrupts a check in flight and ends the streams", () =>
+    Effect.gen(function*() {
+      const { calls, interrupted, monitor, scope, setMode } = yield* harness("ok")
+      const events = yield* monitor.events.pipe(Stream.runCollect, Effect.fork)
+      yield* settle
+      yield* setMode("hang")
+      yield* TestClock.adjust("30 seconds") // the check at 30 s hangs
+      expect(yield* calls).toEqual([0, 30_000])
+
+      yield* Scope.close(scope, Exit.void)
+      expect(yield* interrupted).toBe(1)
+      expect(Exit.isSuccess(yield* Fiber.await(events))).toBe(true)
+
+      yield* setMode("ok")
+      yield* TestClock.adjust("1 hour")
+      expect(yield* calls).toEqual([0, 30_000])
+    }))
+
+  it.scoped("a closed monitor makes no more checks after an outage either", () =>
+    Effect.gen(function*() {
+      const { calls, scope } = yield* harness("down")
+      yield* TestClock.adjust("3 seconds")
+      const before = yield* calls
+      expect(before).toEqual([0, 1_000, 3_000])
+      yield* Scope.close(scope, Exit.void)
+      yield* TestClock.adjust("1 day")
+      expect(yield* calls).toEqual(before)
+    }))
+})
