@@ -436,6 +436,12 @@ export interface Options {
  * The defaults of `Options` (after the earlier client's proven settings: 5 failures, 10 s, 60 s, 3
  * probes).
  *
+ * @example
+ * ```ts
+ * import * as CircuitBreaker from "effect-chittyid/CircuitBreaker"
+ * const probes: CircuitBreaker.Defaults["halfOpenProbes"] = CircuitBreaker.defaults.halfOpenProbes // 3
+ * ```
+ *
  * @since 0.1.0
  * @category options
  */
@@ -592,7 +598,10 @@ export interface CircuitBreaker {
   readonly isolate: Effect.Effect<void>
   /** Ends an isolation: the breaker goes to `HalfOpen` and lets probes decide. No-op otherwise. */
   readonly release: Effect.Effect<void>
-  /** Back to `Closed` with empty counts and no backoff, from any state. */
+  /**
+   * Back to `Closed` with an empty window, no consecutive failures and no backoff, from any state
+   * (no transition is published if it was `Closed` already). `stats` counters are kept.
+   */
   readonly reset: Effect.Effect<void>
   /**
    * `Open` → `HalfOpen` at once, without waiting for the open period (for a health check that saw
