@@ -181,7 +181,8 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>("ef
 
 /**
  * The circuit breaker is open: the call was rejected without touching the network. `retryAt` is
- * when it will let a probe through (epoch milliseconds), absent while isolated by hand.
+ * when it will let a probe through (epoch milliseconds); absent while isolated by hand, or while
+ * half-open with every probe slot taken (no time is known then).
  *
  * @example
  * ```ts
