@@ -1,6 +1,8 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Chunk,
+  Context,
   Deferred,
   Duration,
   Effect,
@@ -11,15 +13,19 @@ import {
   Layer,
   Metric,
   Option,
+  Redacted,
+  Schema,
   Stream,
   TestClock
 } from "effect"
 import * as Api from "../src/Api.ts"
 import * as ChittyId from "../src/ChittyId.ts"
+import * as CircuitBreaker from "../src/CircuitBreaker.ts"
 import { IdServiceClient } from "../src/IdServiceClient.ts"
 import { IdServiceConfig } from "../src/IdServiceConfig.ts"
 import * as IdServiceError from "../src/IdServiceError.ts"
 import * as Observability from "../src/Observability.ts"
+import * as ReferenceServer from "../src/server/ReferenceServer.ts"
 import * as ValidationCache from "../src/ValidationCache.ts"
 
 // -----------------------------------------------------------------------------
@@ -499,6 +505,49 @@ describe("ValidationCache", () => {
         const exit = yield* Effect.exit(Effect.provide(ValidationCache.ValidationCache, layer))
         expect(Exit.isFailure(exit)).toBe(true)
         expect(Option.isSome(Exit.causeOption(exit))).toBe(true)
+      }))
+  })
+
+  describe("against the reference server", () => {
+    it.scopedLive("50 concurrent remote validations of one minted ID send one request", () =>
+      Effect.gen(function*() {
+        const server = yield* ReferenceServer.make({ seed: 7 })
+        const live = ValidationCache.ValidationCache.layer.pipe(
+          Layer.provideMerge(
+            IdServiceClient.layer.pipe(
+              Layer.provide(Layer.merge(NodeHttpClient.layerUndici, CircuitBreaker.layer()))
+            )
+          ),
+          Layer.provide(IdServiceConfig.layerWith({ url: server.url, token: server.token }))
+        )
+        const context = yield* Layer.build(live)
+        const cache = Context.get(context, ValidationCache.ValidationCache)
+
+        // minted through the contract itself, so this test leans on nothing but the cache and the client's validate
+        const minted = yield* Effect.promise(() =>
+          fetch(`${server.url}${Api.paths.mint}`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${Redacted.value(server.token)}`, "content-type": "application/json" },
+            body: JSON.stringify({ entityType: "person" })
+          }).then((response) => response.json())
+        ).pipe(Effect.flatMap(Schema.decodeUnknown(Api.MintSuccess)))
+        const id = minted.chittyId
+        const before = (yield* server.counts).requests.validate
+
+        const results = yield* Effect.all(Array.from({ length: 50 }, () => cache.get(id)), {
+          concurrency: "unbounded"
+        })
+
+        expect((yield* server.counts).requests.validate - before).toBe(1)
+        expect(results.filter((r) => !r.cached)).toHaveLength(1)
+        expect(results[0]?.answer).toEqual({ valid: true, components: minted.components })
+        expect((yield* cache.get(id)).cached).toBe(true)
+
+        // an ID the server never issued: unknown, cached as such
+        const never = ids.find((candidate) => candidate !== id) ?? idAt(0)
+        expect((yield* cache.get(never)).answer).toEqual({ valid: false, unknown: true, error: Api.unknownIdError })
+        expect((yield* cache.get(never)).cached).toBe(true)
+        expect((yield* server.counts).requests.validate - before).toBe(2)
       }))
   })
 })
