@@ -46,6 +46,14 @@ import type * as Observability from "./Observability.ts"
  * The service's answer about a locally valid ID. `unknown` is `true` when the ID is well-formed but
  * was never issued (`error` is `Api.unknownIdError`); any other refusal keeps the service's `error`.
  *
+ * @example
+ * ```ts
+ * import type * as ValidationCache from "effect-chittyid/ValidationCache"
+ *
+ * const describe = (answer: ValidationCache.RemoteAnswer): string =>
+ *   answer.valid ? `issued in ${answer.components.jurisdiction}` : answer.unknown ? "never issued" : answer.error
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -55,6 +63,13 @@ export type RemoteAnswer =
 
 /**
  * What {@link Service.get} returns: the answer, and whether this call was spared a request.
+ *
+ * @example
+ * ```ts
+ * import type * as ValidationCache from "effect-chittyid/ValidationCache"
+ *
+ * const source = (result: ValidationCache.Result) => result.cached ? "cache" : "service"
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -67,6 +82,16 @@ export interface Result {
 
 /**
  * The cache's interface.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import type * as ChittyId from "effect-chittyid/ChittyId"
+ * import type * as ValidationCache from "effect-chittyid/ValidationCache"
+ *
+ * const recheck = (cache: ValidationCache.Service, id: ChittyId.ChittyId) =>
+ *   Effect.zipRight(cache.invalidate(id), cache.get(id))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -89,6 +114,20 @@ export interface Service {
 
 /**
  * What {@link make} takes.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * import type * as ValidationCache from "effect-chittyid/ValidationCache"
+ *
+ * const options: ValidationCache.Options = {
+ *   capacity: 100,
+ *   validTtl: "1 minute",
+ *   unknownTtl: "5 seconds",
+ *   lookup: () => Effect.succeed({ success: true, valid: false, error: Api.unknownIdError, timestamp: "" })
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
