@@ -1,0 +1,345 @@
+/**
+ * `IdService`: mint and validate ChittyIDs from Effect code.
+ *
+ * Provide {@link IdService.layer} (live, over `HttpClient`, configured from `CHITTY_ID_*`) in your
+ * service and {@link IdService.layerTest} (in memory, deterministic) in your tests; write your code
+ * against the tag or the accessors {@link mint} and {@link validate}.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ *
+ * const program = Effect.gen(function*() {
+ *   const minted = yield* IdService.mint({ entityType: "person" })
+ *   const checked = yield* IdService.validate(minted.chittyId)
+ *   return checked.valid // true
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(IdService.IdService.layerTest())))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Stream from "effect/Stream"
+import type * as ChittyId from "./ChittyId.ts"
+import type * as CircuitBreaker from "./CircuitBreaker.ts"
+import { HealthMonitor } from "./HealthMonitor.ts"
+import { IdServiceClient } from "./IdServiceClient.ts"
+import * as IdServiceConfig from "./IdServiceConfig.ts"
+import type * as IdServiceError from "./IdServiceError.ts"
+import * as internalBreaker from "./internal/breaker.ts"
+import * as internal from "./internal/idService.ts"
+import * as internalTest from "./internal/idServiceTest.ts"
+import type * as Observability from "./Observability.ts"
+import { ValidationCache } from "./ValidationCache.ts"
+
+/**
+ * What to mint.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MintRequest {
+  /** A code (`P`), a word (`person`) or a legacy name (`PEO`). */
+  readonly entityType: ChittyId.EntityTypeInput
+  /** Stored with the ID by the service. Must be JSON. */
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined
+  /** 1–9; the service defaults to 1. */
+  readonly region?: ChittyId.Region | undefined
+  /** Three upper-case letters; the service defaults to `USA`. */
+  readonly jurisdiction?: string | undefined
+  /** 0–5; the service defaults to 0. */
+  readonly trustLevel?: ChittyId.TrustLevel | undefined
+  /** Accept a fallback placeholder as the result instead of failing with `MintUnavailable`. */
+  readonly acceptFallback?: boolean | undefined
+  /**
+   * The `Idempotency-Key` of this logical mint. Default: a new random key per `mint` call, reused by
+   * its retries. Pass your own to make a mint idempotent across calls or processes.
+   */
+  readonly idempotencyKey?: string | undefined
+}
+
+/**
+ * A minted permanent ID.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Minted {
+  readonly fallback: false
+  readonly chittyId: ChittyId.ChittyId
+  readonly parts: ChittyId.PermanentParts
+  /** When the service minted it (its own timestamp). */
+  readonly timestamp: string
+  readonly idempotencyKey: string
+}
+
+/**
+ * A fallback placeholder, returned only when the caller accepts placeholders.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FallbackMinted {
+  readonly fallback: true
+  readonly chittyId: ChittyId.FallbackId
+  readonly parts: ChittyId.FallbackParts
+  readonly errorCode: string
+  readonly message: string
+  readonly idempotencyKey: string
+}
+
+/**
+ * The result of a mint: a permanent ID, or (only when accepted) a fallback placeholder.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MintResult = Minted | FallbackMinted
+
+/**
+ * Where a validation answer came from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ValidationSource = "local" | "cache" | "service"
+
+/**
+ * The answer of `validate`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ValidationResult {
+  readonly chittyId: string
+  readonly valid: boolean
+  /** `"permanent"` or `"fallback"` when the ID is well-formed. */
+  readonly kind?: ChittyId.Parts["kind"] | undefined
+  /** Why it is not valid, in words. */
+  readonly reason?: string | undefined
+  /** The format rule it broke, when the local check refused it. */
+  readonly rule?: ChittyId.Rule | undefined
+  /** For a well-formed ID: its parts. */
+  readonly parts?: ChittyId.Parts | undefined
+  readonly source: ValidationSource
+}
+
+/**
+ * Options of one `validate` call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ValidateOptions {
+  /** Confirm a locally valid ID with the service (default: the `remoteValidation` setting). */
+  readonly remote?: boolean | undefined
+}
+
+/**
+ * The service's interface.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Mints an ID. Sends one `Idempotency-Key` per call, reused by its retries, so a retry never
+   * mints twice. A fallback placeholder fails with `MintUnavailable` unless accepted.
+   */
+  readonly mint: (request: MintRequest) => Effect.Effect<MintResult, IdServiceError.IdServiceError>
+  /**
+   * Validates an ID: locally by default (the service's own rules, no request); with `remote`, a
+   * locally valid ID is confirmed by the service (and cached). A locally invalid ID is never sent.
+   */
+  readonly validate: (
+    id: string,
+    options?: ValidateOptions
+  ) => Effect.Effect<ValidationResult, IdServiceError.IdServiceError>
+  /** Connection state, breaker state, cache stats and the last health check. */
+  readonly health: Effect.Effect<Observability.HealthReport>
+  /** Counters since start. */
+  readonly stats: Effect.Effect<Observability.ClientStats>
+  /** Breaker transitions, retries, reconnections, health changes, cache evictions. */
+  readonly events: Stream.Stream<Observability.ClientEvent>
+}
+
+/**
+ * The `IdService` tag and its layers.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { IdService } from "effect-chittyid/IdService"
+ *
+ * const program = Effect.flatMap(IdService, (ids) => ids.mint({ entityType: "P" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class IdService extends Context.Tag("effect-chittyid/IdService")<IdService, Service>() {
+  /**
+   * The service over its parts in context: build your own wiring with this (for example a shared
+   * `CircuitBreaker`, or a `ValidationCache` of your own).
+   *
+   * @since 0.1.0
+   */
+  static readonly layerWithoutDependencies: Layer.Layer<
+    IdService,
+    never,
+    IdServiceClient | ValidationCache | HealthMonitor | CircuitBreaker.CircuitBreaker | IdServiceConfig.IdServiceConfig
+  > = Layer.effect(IdService, internal.make)
+
+  /**
+   * The live service over the `HttpClient` and the settings in context: the client, its circuit
+   * breaker, the validation cache and the health monitor (whose fiber runs in the layer's scope).
+   *
+   * @since 0.1.0
+   */
+  static readonly layerFromConfig = (
+    options: LiveOptions = {}
+  ): Layer.Layer<IdService, never, HttpClient.HttpClient | IdServiceConfig.IdServiceConfig> =>
+    IdService.layerWithoutDependencies.pipe(
+      Layer.provide(Layer.merge(ValidationCache.layer, HealthMonitor.layer)),
+      Layer.provideMerge(IdServiceClient.layerWith(options)),
+      Layer.provideMerge(internalBreaker.layer)
+    )
+
+  /**
+   * The live service over the `HttpClient` in context, configured from `CHITTY_ID_*` (see
+   * `IdServiceConfig`). A bad setting fails the layer with a `ConfigError`.
+   *
+   * @since 0.1.0
+   */
+  static readonly layer: Layer.Layer<IdService, ConfigError.ConfigError, HttpClient.HttpClient> = IdService
+    .layerFromConfig().pipe(Layer.provide(IdServiceConfig.IdServiceConfig.layer))
+
+  /**
+   * The live service with settings given in code (defaults for the rest). A bad setting fails the
+   * layer with a `ConfigError`.
+   *
+   * @since 0.1.0
+   */
+  static readonly layerWith = (
+    input: IdServiceConfig.Input & LiveOptions
+  ): Layer.Layer<IdService, ConfigError.ConfigError, HttpClient.HttpClient> =>
+    IdService.layerFromConfig({ transformClient: input.transformClient }).pipe(
+      Layer.provide(IdServiceConfig.IdServiceConfig.layerWith(input))
+    )
+
+  /**
+   * An in-memory service for tests: deterministic sequences, a registry for remote validation, no
+   * network. Mints follow the same rules as the service (format, entity types, defaults).
+   *
+   * @since 0.1.0
+   */
+  static readonly layerTest = (options?: TestOptions): Layer.Layer<IdService> =>
+    Layer.effect(IdService, internalTest.make(options))
+}
+
+/**
+ * Extra options of the live layer given in code.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LiveOptions {
+  /** Transforms the `HttpClient` (add headers, tracing, a proxy…), after the base URL is applied. */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+/**
+ * Options of {@link IdService.layerTest}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TestOptions {
+  /** Validate remotely (against the in-memory registry) by default. */
+  readonly remoteValidation?: boolean | undefined
+  /** Accept fallback placeholders by default. */
+  readonly acceptFallback?: boolean | undefined
+  /**
+   * Decides, per mint, a failure to return instead of minting (to test your error handling); a
+   * `MintUnavailable` here yields a fallback placeholder when accepted.
+   */
+  readonly failMint?: ((request: MintRequest, n: number) => IdServiceError.IdServiceError | undefined) | undefined
+}
+
+/**
+ * Mints an ID with the `IdService` in context.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ * const ids = Effect.forEach(["P", "L"] as const, (entityType) => IdService.mint({ entityType }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const mint = (request: MintRequest): Effect.Effect<MintResult, IdServiceError.IdServiceError, IdService> =>
+  Effect.flatMap(IdService, (service) => service.mint(request))
+
+/**
+ * Validates an ID with the `IdService` in context.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ * const valid = IdService.validate("03-1-USA-5537-P-2602-0-38").pipe(Effect.map((r) => r.valid))
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const validate = (
+  id: string,
+  options?: ValidateOptions
+): Effect.Effect<ValidationResult, IdServiceError.IdServiceError, IdService> =>
+  Effect.flatMap(IdService, (service) => service.validate(id, options))
+
+/**
+ * The health report of the `IdService` in context.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ * const state = IdService.health.pipe(Effect.map((h) => h.connection))
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const health: Effect.Effect<Observability.HealthReport, never, IdService> = Effect.flatMap(
+  IdService,
+  (service) => service.health
+)
+
+/**
+ * The counters of the `IdService` in context.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ * const minted = IdService.stats.pipe(Effect.map((s) => s.mint.succeeded))
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const stats: Effect.Effect<Observability.ClientStats, never, IdService> = Effect.flatMap(
+  IdService,
+  (service) => service.stats
+)

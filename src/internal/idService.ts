@@ -1,0 +1,205 @@
+/**
+ * The live `IdService`: local checks first, then the resilient client, the validation cache and the
+ * health monitor; spans, counters and the merged event stream.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as ChittyId from "../ChittyId.ts"
+import { CircuitBreaker } from "../CircuitBreaker.ts"
+import { HealthMonitor } from "../HealthMonitor.ts"
+import type * as IdService from "../IdService.ts"
+import { IdServiceClient } from "../IdServiceClient.ts"
+import { IdServiceConfig } from "../IdServiceConfig.ts"
+import * as IdServiceError from "../IdServiceError.ts"
+import type * as Observability from "../Observability.ts"
+import { ValidationCache } from "../ValidationCache.ts"
+import * as breakerEvents from "./breaker.ts"
+import * as MintRequest from "./mintRequest.ts"
+
+const newIdempotencyKey = (): string => crypto.randomUUID()
+
+export const make: Effect.Effect<
+  IdService.Service,
+  never,
+  IdServiceClient | ValidationCache | HealthMonitor | CircuitBreaker | IdServiceConfig
+> = Effect.gen(function*() {
+  const settings = yield* IdServiceConfig
+  const client = yield* IdServiceClient
+  const cache = yield* ValidationCache
+  const monitor = yield* HealthMonitor
+  const breaker = yield* CircuitBreaker
+  const startedAt = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+
+  const counts = {
+    mint: { calls: 0, succeeded: 0, failed: 0, fallbacks: 0 },
+    validate: { calls: 0, local: 0, cache: 0, service: 0, failed: 0 }
+  }
+
+  const mint = (request: IdService.MintRequest): Effect.Effect<IdService.MintResult, IdServiceError.IdServiceError> =>
+    Effect.suspend(() => {
+      counts.mint.calls++
+      const checked = MintRequest.check(request)
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      const call = checked.right
+      const idempotencyKey = Option.getOrElse(call.idempotencyKey, newIdempotencyKey)
+      const acceptFallback = request.acceptFallback ?? settings.acceptFallback
+      return client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback }).pipe(
+        Effect.flatMap((answer): Effect.Effect<IdService.MintResult, IdServiceError.IdServiceError> => {
+          const parts = ChittyId.parse(answer.chittyId)
+          if (Either.isLeft(parts)) {
+            return Effect.fail(
+              new IdServiceError.MalformedResponse({ message: parts.left.message, endpoint: "mint", status: 200 })
+            )
+          }
+          if (answer.fallback === true && parts.right.kind === "fallback") {
+            return Effect.succeed({
+              fallback: true,
+              chittyId: answer.chittyId,
+              parts: parts.right,
+              errorCode: answer.errorCode,
+              message: answer.message,
+              idempotencyKey
+            })
+          }
+          if (answer.fallback !== true && parts.right.kind === "permanent") {
+            const mismatch = MintRequest.mismatch(call, parts.right)
+            return Option.isSome(mismatch)
+              ? Effect.fail(
+                new IdServiceError.MalformedResponse({
+                  message: `mint: the service answered an ID that does not match the request: ${mismatch.value}`,
+                  endpoint: "mint",
+                  status: 200
+                })
+              )
+              : Effect.succeed({
+                fallback: false,
+                chittyId: answer.chittyId,
+                parts: parts.right,
+                timestamp: answer.timestamp,
+                idempotencyKey
+              })
+          }
+          return Effect.fail(
+            new IdServiceError.MalformedResponse({
+              message: "mint: the answer's fallback flag disagrees with its ID",
+              endpoint: "mint",
+              status: 200
+            })
+          )
+        }),
+        Effect.tapBoth({
+          onFailure: () => Effect.sync(() => counts.mint.failed++),
+          onSuccess: (result) =>
+            Effect.sync(() => {
+              if (result.fallback) counts.mint.fallbacks++
+              else counts.mint.succeeded++
+            })
+        }),
+        Effect.withSpan("ChittyId.mint", {
+          kind: "client",
+          attributes: {
+            "chittyid.entity_type": call.entityType,
+            "chittyid.region": call.region,
+            "chittyid.jurisdiction": call.jurisdiction,
+            "chittyid.trust_level": call.trustLevel,
+            "chittyid.accept_fallback": acceptFallback
+          }
+        })
+      )
+    })
+
+  const validate = (
+    id: string,
+    options?: IdService.ValidateOptions
+  ): Effect.Effect<IdService.ValidationResult, IdServiceError.IdServiceError> =>
+    Effect.suspend(() => {
+      counts.validate.calls++
+      const local = MintRequest.validateLocally(id)
+      if (Either.isLeft(local)) {
+        counts.validate.local++
+        return Effect.succeed(local.left)
+      }
+      const parts = local.right
+      if (!(options?.remote ?? settings.remoteValidation)) {
+        counts.validate.local++
+        return Effect.succeed<IdService.ValidationResult>({
+          chittyId: id,
+          valid: true,
+          kind: "permanent",
+          parts,
+          source: "local"
+        })
+      }
+      return cache.get(id as ChittyId.ChittyId).pipe(
+        Effect.map(({ answer, cached }): IdService.ValidationResult => {
+          if (cached) counts.validate.cache++
+          else counts.validate.service++
+          const source = cached ? "cache" : "service"
+          return answer.valid
+            ? { chittyId: id, valid: true, kind: "permanent", parts, source }
+            : {
+              chittyId: id,
+              valid: false,
+              kind: "permanent",
+              parts,
+              reason: answer.unknown ? "well-formed, but the service never issued it" : answer.error,
+              source
+            }
+        }),
+        Effect.tapError(() => Effect.sync(() => counts.validate.failed++)),
+        Effect.withSpan("ChittyId.validate", {
+          kind: "client",
+          attributes: { "chittyid.remote": true, "chittyid.entity_type": parts.entityType }
+        })
+      )
+    })
+
+  const health: Effect.Effect<Observability.HealthReport> = Effect.gen(function*() {
+    const connection = yield* monitor.state
+    const lastCheck = yield* monitor.lastCheck
+    const breakerState = breakerEvents.stateName(yield* breaker.state)
+    const cacheStats = yield* cache.stats
+    const status = connection === "Connected" && breakerState === "Closed"
+      ? "ok"
+      : connection === "Connected" || connection === "Degraded"
+      ? "degraded"
+      : "down"
+    return {
+      status,
+      connection,
+      breaker: breakerState,
+      cache: cacheStats,
+      lastCheck,
+      latencyMs: lastCheck?.latencyMs
+    } satisfies Observability.HealthReport
+  }).pipe(Effect.withSpan("ChittyId.health"))
+
+  const stats: Effect.Effect<Observability.ClientStats> = Effect.gen(function*() {
+    const requests = yield* client.stats
+    const breakerStats = yield* breakerEvents.stats(breaker)
+    const cacheStats = yield* cache.stats
+    const healthStats = yield* monitor.stats
+    return {
+      startedAt,
+      mint: { ...counts.mint },
+      validate: { ...counts.validate },
+      requests,
+      breaker: breakerStats,
+      cache: cacheStats,
+      health: healthStats
+    }
+  })
+
+  const events: Stream.Stream<Observability.ClientEvent> = Stream.mergeAll([
+    breakerEvents.events(breaker),
+    client.retries,
+    monitor.events,
+    cache.evictions
+  ], { concurrency: "unbounded" })
+
+  return { mint, validate, health, stats, events } satisfies IdService.Service
+})

@@ -1,0 +1,157 @@
+/**
+ * The resilient client: transport attempts wrapped in metrics, the breaker, the retry policy and
+ * the overall timeout.
+ *
+ * @internal
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as CircuitBreaker from "../CircuitBreaker.ts"
+import type * as IdServiceClient from "../IdServiceClient.ts"
+import { IdServiceConfig } from "../IdServiceConfig.ts"
+import * as IdServiceError from "../IdServiceError.ts"
+import * as Observability from "../Observability.ts"
+import * as Retry from "../Retry.ts"
+import * as Transport from "./transport.ts"
+
+type Endpoint = Transport.Endpoint
+
+const endpoints: ReadonlyArray<Endpoint> = ["mint", "validate", "health"]
+
+/** Metrics per endpoint, tagged once so the hot path does not allocate. */
+const makeInstruments = () => {
+  const ok = new Map<Endpoint, Metric.Metric.Counter<number>>()
+  const duration = new Map<Endpoint, Metric.Metric.Histogram<number>>()
+  const retries = new Map<Endpoint, Metric.Metric.Counter<number>>()
+  const failed = new Map<string, Metric.Metric.Counter<number>>()
+  for (const endpoint of endpoints) {
+    ok.set(
+      endpoint,
+      Metric.tagged(Observability.metrics.requests, "endpoint", endpoint).pipe(Metric.tagged("outcome", "ok"))
+    )
+    duration.set(endpoint, Metric.tagged(Observability.metrics.requestDuration, "endpoint", endpoint))
+    retries.set(endpoint, Metric.tagged(Observability.metrics.retries, "endpoint", endpoint))
+  }
+  const failure = (endpoint: Endpoint, tag: string) => {
+    const key = `${endpoint}/${tag}`
+    let metric = failed.get(key)
+    if (metric === undefined) {
+      metric = Metric.tagged(Observability.metrics.requests, "endpoint", endpoint).pipe(Metric.tagged("outcome", tag))
+      failed.set(key, metric)
+    }
+    return metric
+  }
+  return {
+    ok: (endpoint: Endpoint) => ok.get(endpoint)!,
+    duration: (endpoint: Endpoint) => duration.get(endpoint)!,
+    retries: (endpoint: Endpoint) => retries.get(endpoint)!,
+    failure
+  }
+}
+
+export const make = (
+  options: IdServiceClient.Options
+): Effect.Effect<
+  IdServiceClient.Service,
+  never,
+  HttpClient.HttpClient | CircuitBreaker.CircuitBreaker | IdServiceConfig | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const settings = yield* IdServiceConfig
+    const breaker = yield* CircuitBreaker.CircuitBreaker
+    const transport = yield* Transport.make({ config: settings, transformClient: options.transformClient })
+    const events = yield* Effect.acquireRelease(PubSub.unbounded<Observability.ClientEvent>(), PubSub.shutdown)
+    const instruments = makeInstruments()
+
+    const sent = { mint: 0, validate: 0, health: 0 }
+    const failures: Record<string, number> = {}
+    let retries = 0
+
+    /** One attempt, counted and timed. */
+    const instrument = <A>(endpoint: Endpoint, attempt: Effect.Effect<A, IdServiceError.IdServiceError>) =>
+      Effect.suspend(() => {
+        sent[endpoint]++
+        const start = performance.now()
+        return attempt.pipe(
+          Effect.tapBoth({
+            onSuccess: () =>
+              Effect.zipRight(
+                Metric.increment(instruments.ok(endpoint)),
+                Metric.update(instruments.duration(endpoint), performance.now() - start)
+              ),
+            onFailure: (error) => {
+              failures[error._tag] = (failures[error._tag] ?? 0) + 1
+              return Effect.zipRight(
+                Metric.increment(instruments.failure(endpoint, error._tag)),
+                Metric.update(instruments.duration(endpoint), performance.now() - start)
+              )
+            }
+          })
+        )
+      })
+
+    const overallTimeout = Duration.toMillis(settings.timeout)
+    const retryOptions = (endpoint: Endpoint): Retry.Options => ({
+      base: settings.retry.base,
+      maxDelay: settings.retry.maxDelay,
+      maxRetries: settings.retry.maxRetries,
+      jitter: settings.retry.jitter,
+      deadline: settings.timeout,
+      onRetry: (info) =>
+        Effect.suspend(() => {
+          retries++
+          return Effect.zipRight(
+            Metric.increment(instruments.retries(endpoint)),
+            Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (at) =>
+              PubSub.publish(
+                events,
+                Observability.ClientEvent.RetryScheduled({
+                  endpoint,
+                  attempt: info.attempt,
+                  delayMs: Duration.toMillis(info.delay),
+                  error: errorTag(info.error),
+                  at
+                })
+              ))
+          )
+        })
+    })
+    const retryPolicies = {
+      mint: retryOptions("mint"),
+      validate: retryOptions("validate")
+    }
+
+    const resilient = <A>(endpoint: "mint" | "validate", attempt: Effect.Effect<A, IdServiceError.IdServiceError>) =>
+      instrument(endpoint, attempt).pipe(
+        breaker.withBreaker,
+        Retry.retry(retryPolicies[endpoint]),
+        Effect.timeoutFail({
+          duration: settings.timeout,
+          onTimeout: () =>
+            new IdServiceError.RequestTimeout({
+              message: `${endpoint}: no result within ${overallTimeout} ms (retries included)`,
+              timeoutMs: overallTimeout,
+              scope: "overall"
+            })
+        })
+      )
+
+    return {
+      mint: (call) => resilient("mint", transport.mint(call)),
+      validate: (id) => resilient("validate", transport.validate(id)),
+      health: (timeout) =>
+        instrument("health", transport.health(timeout === undefined ? undefined : Duration.decode(timeout))),
+      retries: Stream.fromPubSub(events),
+      stats: Effect.sync(() => ({ sent: { ...sent }, failures: { ...failures }, retries }))
+    } satisfies IdServiceClient.Service
+  })
+
+const errorTag = (error: unknown): string =>
+  typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : "Unknown"

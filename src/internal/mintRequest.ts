@@ -1,0 +1,131 @@
+/**
+ * Local checks of a mint request, shared by the live and the test service: a request the service
+ * would refuse fails here with `InvalidRequest`, before anything is sent.
+ *
+ * @internal
+ */
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as ChittyId from "../ChittyId.ts"
+import type * as IdService from "../IdService.ts"
+import * as IdServiceError from "../IdServiceError.ts"
+
+/** A mint request after the local checks. */
+export interface CheckedMint {
+  readonly entityType: ChittyId.EntityTypeCode
+  readonly region: ChittyId.Region
+  readonly jurisdiction: string
+  readonly trustLevel: ChittyId.TrustLevel
+  /** The JSON body to send. */
+  readonly body: string
+  /** The query parameters the caller chose (the service defaults the rest). */
+  readonly urlParams: Readonly<Record<string, string>>
+  readonly idempotencyKey: Option.Option<string>
+}
+
+const isRegion = Schema.is(ChittyId.Region)
+const isTrustLevel = Schema.is(ChittyId.TrustLevel)
+const isJurisdiction = Schema.is(ChittyId.Jurisdiction)
+const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/
+
+const invalid = (message: string) => Either.left(new IdServiceError.InvalidRequest({ message }))
+
+/** Checks a mint request and encodes its body. */
+export const check = (request: IdService.MintRequest): Either.Either<CheckedMint, IdServiceError.InvalidRequest> => {
+  if (typeof request !== "object" || request === null) return invalid("mint: the request must be an object")
+  const entityType = Option.getOrUndefined(ChittyId.entityTypeOf(request.entityType))
+  if (entityType === undefined) {
+    return invalid(
+      `mint: unknown entity type ${JSON.stringify(String(request.entityType).slice(0, 32))}; expected one of ${
+        ChittyId.entityTypeInputs.join(", ")
+      }`
+    )
+  }
+  if (request.region !== undefined && !isRegion(request.region)) {
+    return invalid(`mint: region must be an integer from 1 to 9, got ${JSON.stringify(request.region)}`)
+  }
+  if (request.jurisdiction !== undefined && !isJurisdiction(request.jurisdiction)) {
+    return invalid(`mint: jurisdiction must be three upper-case letters, got ${JSON.stringify(request.jurisdiction)}`)
+  }
+  if (request.trustLevel !== undefined && !isTrustLevel(request.trustLevel)) {
+    return invalid(`mint: trust level must be an integer from 0 to 5, got ${JSON.stringify(request.trustLevel)}`)
+  }
+  if (request.idempotencyKey !== undefined && !idempotencyKeyPattern.test(request.idempotencyKey)) {
+    return invalid("mint: an idempotency key must be 1 to 255 visible ASCII characters")
+  }
+  if (
+    request.metadata !== undefined &&
+    (typeof request.metadata !== "object" || request.metadata === null || Array.isArray(request.metadata))
+  ) {
+    return invalid("mint: metadata must be a JSON object")
+  }
+  let body: string
+  try {
+    body = JSON.stringify(
+      request.metadata === undefined ? { entityType } : { entityType, metadata: request.metadata }
+    )
+  } catch (error) {
+    return invalid(`mint: metadata is not JSON-serializable (${error instanceof Error ? error.message : "unknown"})`)
+  }
+  const urlParams: Record<string, string> = {}
+  if (request.region !== undefined) urlParams.region = String(request.region)
+  if (request.jurisdiction !== undefined) urlParams.jurisdiction = request.jurisdiction
+  if (request.trustLevel !== undefined) urlParams.trust = String(request.trustLevel)
+  return Either.right({
+    entityType,
+    region: request.region ?? 1,
+    jurisdiction: request.jurisdiction ?? "USA",
+    trustLevel: request.trustLevel ?? 0,
+    body,
+    urlParams,
+    idempotencyKey: Option.fromNullable(request.idempotencyKey)
+  })
+}
+
+/**
+ * Does a minted ID carry what was asked for? A service that answers another entity type, region,
+ * jurisdiction or trust level broke the contract.
+ */
+export const mismatch = (checked: CheckedMint, parts: ChittyId.PermanentParts): Option.Option<string> => {
+  if (parts.entityType !== checked.entityType) {
+    return Option.some(`asked for entity type ${checked.entityType}, got ${parts.entityType}`)
+  }
+  if (parts.region !== checked.region) return Option.some(`asked for region ${checked.region}, got ${parts.region}`)
+  if (parts.jurisdiction !== checked.jurisdiction) {
+    return Option.some(`asked for jurisdiction ${checked.jurisdiction}, got ${parts.jurisdiction}`)
+  }
+  if (parts.trustLevel !== checked.trustLevel) {
+    return Option.some(`asked for trust level ${checked.trustLevel}, got ${parts.trustLevel}`)
+  }
+  return Option.none()
+}
+
+/** The local answer of `validate`, or the parts of a permanent ID to confirm remotely. */
+export const validateLocally = (
+  id: string
+): Either.Either<ChittyId.PermanentParts, IdService.ValidationResult> => {
+  const parsed = ChittyId.parse(id)
+  if (Either.isLeft(parsed)) {
+    return Either.left({
+      chittyId: id,
+      valid: false,
+      reason: parsed.left.reason,
+      rule: parsed.left.rule,
+      source: "local"
+    })
+  }
+  const parts = parsed.right
+  if (parts.kind === "fallback") {
+    return Either.left({
+      chittyId: id,
+      valid: false,
+      kind: "fallback",
+      reason: `a fallback placeholder (${parts.errorCode}), not a permanent ID`,
+      rule: "fallback",
+      parts,
+      source: "local"
+    })
+  }
+  return Either.right(parts)
+}

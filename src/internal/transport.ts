@@ -1,0 +1,273 @@
+/**
+ * One HTTP attempt against the ChittyID service: build the request, send it with a per-attempt
+ * timeout, map the status to a typed error and decode the body with the contract's Schema.
+ * No retries, no breaker: `IdService` composes those around it.
+ *
+ * @internal
+ */
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { identity } from "effect/Function"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Api from "../Api.ts"
+import type * as IdServiceClient from "../IdServiceClient.ts"
+import type * as IdServiceConfig from "../IdServiceConfig.ts"
+import * as IdServiceError from "../IdServiceError.ts"
+import * as Retry from "../Retry.ts"
+
+/** The endpoints, as named in errors, metrics and spans. */
+export type Endpoint = "mint" | "validate" | "health"
+
+/** One attempt at each endpoint. */
+export interface Transport {
+  readonly mint: (call: IdServiceClient.MintCall) => Effect.Effect<Api.MintResponse, IdServiceError.IdServiceError>
+  readonly validate: (id: string) => Effect.Effect<Api.ValidateResponse, IdServiceError.IdServiceError>
+  readonly health: (timeout?: Duration.Duration) => Effect.Effect<Api.HealthResponse, IdServiceError.IdServiceError>
+}
+
+/** Options of {@link make}. */
+export interface Options {
+  readonly config: IdServiceConfig.Settings
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+const MAX_DETAIL = 300
+
+const clip = (text: string): string => text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text
+
+const decoders = {
+  mint: Schema.decodeUnknownEither(Api.MintResponse, { errors: "first", onExcessProperty: "ignore" }),
+  validate: Schema.decodeUnknownEither(Api.ValidateResponse, { errors: "first", onExcessProperty: "ignore" }),
+  health: Schema.decodeUnknownEither(Api.HealthResponse, { errors: "first", onExcessProperty: "ignore" })
+} as const
+
+const decodeErrorBody = Schema.decodeUnknownOption(Api.ErrorBody)
+
+const parseJson = (text: string): Either.Either<unknown, string> => {
+  try {
+    return Either.right(JSON.parse(text))
+  } catch (error) {
+    return Either.left(error instanceof Error ? error.message : "invalid JSON")
+  }
+}
+
+/**
+ * Maps a non-2xx answer to the typed failure it stands for, keeping the server's own message when
+ * the body follows the contract.
+ */
+const statusError = (
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  text: string,
+  nowMs: number
+): IdServiceError.IdServiceError => {
+  const status = response.status
+  const body = Either.match(parseJson(text), { onLeft: () => Option.none(), onRight: decodeErrorBody })
+  const serverMessage = Option.map(body, (b) => clip(b.message))
+  const message = (fallback: string) => Option.getOrElse(serverMessage, () => fallback)
+  const retryAfterMs = Option.flatMap(
+    Option.fromNullable(response.headers["retry-after"]),
+    (value) => Retry.parseRetryAfter(value, nowMs)
+  )
+  const retryAfter = Option.isSome(retryAfterMs) ? { retryAfterMs: retryAfterMs.value } : {}
+  if (status === 401 || status === 403) {
+    return new IdServiceError.Unauthorized({
+      message: message(`the service refused the credentials (${status})`),
+      status
+    })
+  }
+  if (status === 409 && Option.exists(body, (b) => b.error === "IDEMPOTENCY_CONFLICT")) {
+    return new IdServiceError.IdempotencyConflict({
+      message: message("the Idempotency-Key was used before with another request")
+    })
+  }
+  if (status === 429) {
+    return new IdServiceError.RateLimited({
+      message: message(`${endpoint}: rate limited by the service (429)`),
+      ...retryAfter
+    })
+  }
+  if (status >= 500) {
+    return new IdServiceError.ServiceUnavailable({
+      message: message(`${endpoint}: the service answered ${status}`),
+      status,
+      ...retryAfter
+    })
+  }
+  if (status >= 400) {
+    return new IdServiceError.InvalidRequest({
+      message: message(`${endpoint}: the service refused the request (${status})`),
+      status
+    })
+  }
+  return new IdServiceError.MalformedResponse({
+    message: `${endpoint}: unexpected HTTP status ${status}`,
+    endpoint,
+    status
+  })
+}
+
+const decodeBody = <A>(
+  endpoint: Endpoint,
+  status: number,
+  text: string,
+  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>
+): Either.Either<A, IdServiceError.MalformedResponse> => {
+  const json = parseJson(text)
+  if (Either.isLeft(json)) {
+    return Either.left(
+      new IdServiceError.MalformedResponse({
+        message: `${endpoint}: the body is not JSON (${clip(json.left)})`,
+        endpoint,
+        status
+      })
+    )
+  }
+  return Either.mapLeft(decode(json.right), (error) =>
+    new IdServiceError.MalformedResponse({
+      message: `${endpoint}: the body does not match the contract: ${
+        clip(ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s+/g, " "))
+      }`,
+      endpoint,
+      status
+    }))
+}
+
+const transportError =
+  (endpoint: Endpoint) => (error: HttpClientError.HttpClientError): IdServiceError.IdServiceError =>
+    error._tag === "RequestError"
+      ? error.reason === "Transport"
+        ? new IdServiceError.ConnectionError({ message: `${endpoint}: ${connectionDetail(error.cause)}` })
+        : new IdServiceError.InvalidRequest({
+          message: `${endpoint}: the request could not be built (${error.reason})`
+        })
+      : new IdServiceError.ConnectionError({
+        message: `${endpoint}: the connection broke while reading the answer (${error.response.status})`
+      })
+
+const connectionDetail = (cause: unknown): string => {
+  const codes: Array<string> = []
+  let current: unknown = cause
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string") codes.push(code)
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return codes.length > 0 ? `connection failed (${codes.join(", ")})` : "connection failed"
+}
+
+/** Builds the transport over the `HttpClient` in context. */
+export const make = (options: Options): Effect.Effect<Transport, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const { config } = options
+    const token = config.token
+    const base = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.prependUrl(config.url),
+          HttpClientRequest.acceptJson
+        )
+      ),
+      options.transformClient ?? identity
+    )
+    const authorized = Option.match(token, {
+      onNone: () => Option.none<HttpClient.HttpClient>(),
+      onSome: (token) =>
+        Option.some(base.pipe(HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(token)))))
+    })
+    const requireToken = (endpoint: Endpoint) =>
+      Option.match(authorized, {
+        onNone: () =>
+          Effect.fail(
+            new IdServiceError.Unauthorized({ message: `${endpoint}: no token configured (set CHITTY_ID_TOKEN)` })
+          ),
+        onSome: Effect.succeed
+      })
+
+    const send = <A>(
+      endpoint: Endpoint,
+      client: HttpClient.HttpClient,
+      request: HttpClientRequest.HttpClientRequest,
+      decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
+      timeout: Duration.Duration
+    ): Effect.Effect<A, IdServiceError.IdServiceError> =>
+      client.execute(request).pipe(
+        Effect.flatMap((response) =>
+          Effect.flatMap(response.text, (text) => {
+            if (response.status >= 200 && response.status < 300) {
+              return decodeBody(endpoint, response.status, text, decode)
+            }
+            return Effect.flatMap(
+              Effect.clockWith((clock) => clock.currentTimeMillis),
+              (now) => Effect.fail(statusError(endpoint, response, text, now))
+            )
+          })
+        ),
+        Effect.catchTags({
+          RequestError: (error) => Effect.fail(transportError(endpoint)(error)),
+          ResponseError: (error) => Effect.fail(transportError(endpoint)(error))
+        }),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () =>
+            new IdServiceError.RequestTimeout({
+              message: `${endpoint}: no answer within ${Duration.format(timeout)}`,
+              timeoutMs: Duration.toMillis(timeout),
+              scope: "attempt"
+            })
+        })
+      )
+
+    const mint = (call: IdServiceClient.MintCall) =>
+      Effect.flatMap(requireToken("mint"), (client) =>
+        send(
+          "mint",
+          client,
+          HttpClientRequest.post(Api.paths.mint, {
+            urlParams: call.urlParams,
+            headers: { [Api.idempotencyKeyHeader]: call.idempotencyKey },
+            body: jsonBody(call.body)
+          }),
+          decoders.mint,
+          config.requestTimeout
+        ).pipe(
+          Effect.flatMap((answer) =>
+            answer.fallback === true && !call.acceptFallback
+              ? Effect.fail(
+                new IdServiceError.MintUnavailable({
+                  message: `the service issued a fallback placeholder (${answer.errorCode}): ${clip(answer.message)}`,
+                  errorCode: answer.errorCode,
+                  fallbackId: answer.chittyId
+                })
+              )
+              : Effect.succeed(answer)
+          )
+        ))
+
+    const validate = (id: string) =>
+      Effect.flatMap(requireToken("validate"), (client) =>
+        send(
+          "validate",
+          client,
+          HttpClientRequest.post(Api.paths.validate, { body: jsonBody(JSON.stringify({ id })) }),
+          decoders.validate,
+          config.requestTimeout
+        ))
+
+    const healthRequest = HttpClientRequest.get(Api.paths.health)
+    const health = (timeout?: Duration.Duration) =>
+      send("health", base, healthRequest, decoders.health, timeout ?? config.health.timeout)
+
+    return { mint, validate, health } satisfies Transport
+  })
+
+const jsonBody = (text: string) => HttpBody.text(text, "application/json")
