@@ -1,3 +1,4 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Chunk,
@@ -7,7 +8,9 @@ import {
   Exit,
   Fiber,
   Layer,
+  Logger,
   Metric,
+  Redacted,
   Ref,
   Schedule,
   Scope,
@@ -21,6 +24,7 @@ import { IdServiceConfig } from "../src/IdServiceConfig.ts"
 import * as IdServiceError from "../src/IdServiceError.ts"
 import * as internal from "../src/internal/healthMonitor.ts"
 import * as Observability from "../src/Observability.ts"
+import { ReferenceServer } from "../src/server/ReferenceServer.ts"
 
 // -----------------------------------------------------------------------------
 // Harness: a fake client whose /health answers as the test says, counting calls on the TestClock,
@@ -126,6 +130,15 @@ const tripBreaker = (breaker: CircuitBreaker.CircuitBreaker) =>
     yield* Effect.exit(breaker.withBreaker(new IdServiceError.ConnectionError({ message: "boom" })))
     expect((yield* breaker.state)._tag).toBe("Open")
   })
+
+/** A logger that keeps each line as `LEVEL message {annotations}`. */
+const capturingLogger = (lines: Array<string>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ annotations, logLevel, message }) => {
+      lines.push(`${logLevel.label} ${[message].flat().join(" ")} ${JSON.stringify(Object.fromEntries(annotations))}`)
+    })
+  )
 
 const gaps = (times: ReadonlyArray<number>): Array<number> => times.slice(1).map((t, i) => t - times[i]!)
 
@@ -398,4 +411,69 @@ describe("HealthMonitor", () => {
       yield* TestClock.adjust("1 day")
       expect(yield* calls).toEqual(before)
     }))
+
+  it.scopedLive("heals over loopback: the reference server's outage switched on and off", () => {
+    const lines: Array<string> = []
+    return Effect.gen(function*() {
+      const server = yield* Layer.build(ReferenceServer.layer({ seed: 7 })).pipe(
+        Effect.map(Context.get(ReferenceServer)),
+        Effect.orDie
+      )
+      const context = yield* Layer.build(
+        HealthMonitor.layer.pipe(
+          Layer.provideMerge(IdServiceClient.layer),
+          Layer.provideMerge(
+            Layer.mergeAll(
+              NodeHttpClient.layerUndici,
+              CircuitBreaker.layer({ consecutiveFailures: 1, openDuration: "10 minutes" }),
+              IdServiceConfig.layerWith({
+                url: server.url,
+                token: server.token,
+                health: {
+                  interval: Duration.millis(100),
+                  timeout: Duration.seconds(1),
+                  reconnectBase: Duration.millis(20),
+                  reconnectMax: Duration.millis(80)
+                }
+              })
+            )
+          )
+        )
+      ).pipe(Effect.orDie)
+      const monitor = Context.get(context, HealthMonitor)
+      const breaker = Context.get(context, CircuitBreaker.CircuitBreaker)
+      const events = yield* monitor.events.pipe(
+        Stream.filter(Observability.ClientEvent.$is("Reconnected")),
+        Stream.runHead,
+        Effect.fork
+      )
+      const reach = (state: Observability.ConnectionState) =>
+        monitor.changes.pipe(
+          Stream.filter((s) => s === state),
+          Stream.runHead,
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error(`never ${state}`) })
+        )
+
+      yield* reach("Connected")
+      yield* tripBreaker(breaker)
+      yield* server.setFaults({ outage: { mode: "refuse", endpoints: ["health"] } })
+      yield* reach("Reconnecting")
+      expect((yield* monitor.lastCheck)?.ok).toBe(false)
+      expect((yield* breaker.state)._tag).toBe("Open")
+
+      yield* server.setFaults({ outage: null })
+      yield* reach("Connected")
+      expect((yield* breaker.state)._tag).toBe("HalfOpen")
+      const reconnected = yield* Fiber.join(events)
+      expect(reconnected._tag).toBe("Some")
+      const stats = yield* monitor.stats
+      expect(stats.failures).toBeGreaterThanOrEqual(1)
+      expect(stats.checks).toBeGreaterThan(stats.failures)
+
+      // told through Effect's Logger, never with the token
+      expect(lines).toContainEqual(expect.stringMatching(/^WARN ChittyID service unreachable .*ConnectionError/))
+      expect(lines).toContainEqual(expect.stringMatching(/^INFO ChittyID service reachable again/))
+      expect(lines.filter((line) => line.includes(Redacted.value(server.token)))).toEqual([])
+    }).pipe(Effect.provide(capturingLogger(lines)))
+  })
 })
