@@ -5,15 +5,13 @@
  * interval, and when the service is back it lets the circuit breaker half-open at once instead of
  * waiting out the breaker's open period.
  *
- * ```
- *                 answered "ok"            ┌────────────┐   failed    ┌──────────────┐
- *  (start) ──► Disconnected ──────────────►│ Connected  │────────────►│ Disconnected │
- *                 │    answered, not "ok"  │ Degraded   │◄───────┐    └──────┬───────┘
- *                 └───────────────────────►└────────────┘        │           │ first probe
- *                                          every `interval`      │    ┌──────▼───────┐
- *                                                                └────│ Reconnecting │ probes after
- *                                                          answered   └──────────────┘ base·2ⁿ ≤ max
- * ```
+ * | from | event | to |
+ * |---|---|---|
+ * | any | a check answered `status: "ok"` | `Connected` |
+ * | any | a check answered another status | `Degraded` |
+ * | `Connected`, `Degraded` | a check failed | `Disconnected` |
+ * | `Disconnected` (after a failure) | the first reconnect probe starts | `Reconnecting` |
+ * | `Disconnected`, `Reconnecting` | a check failed | unchanged |
  *
  * - The first check runs as soon as the layer is built (the state is `Disconnected` until it
  *   answers), then one every `health.interval` (default 30 s) while the service answers.
@@ -21,7 +19,9 @@
  *   probes follow after `health.reconnectBase`, doubling, capped at `health.reconnectMax` (1 s, 2 s,
  *   4 s … 60 s by default), and the state is `Reconnecting` from the first probe on. The first probe
  *   that gets an answer ends the outage: a `Reconnected` event, and the normal interval again.
- * - Entering `Connected` calls the breaker's `halfOpenNow` (a no-op unless the breaker is `Open`).
+ * - Entering `Connected` calls the breaker's `halfOpenNow` (a no-op unless the breaker is `Open`), so
+ *   calls may probe the service at once. An outage that ends `Degraded` is a reconnection too, but
+ *   the breaker is left to its own timer: a degraded service would most likely fail the probe.
  *   Health checks are not fed into the breaker: its only way to record an outcome is to run a call
  *   through `withBreaker`, which an open breaker would reject, so the monitor could never see the
  *   recovery; the breaker judges the calls, the monitor judges the connection.

@@ -5,7 +5,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
@@ -152,13 +152,13 @@ export const make: Effect.Effect<
       }
     })
 
-  /** One atomic step of the state machine, its events published inside it. */
+  /** One atomic step of the state machine, its events published inside it; never cut short. */
   const step = (f: (track: Track, now: number) => Track, detail: string): Effect.Effect<void> =>
     SubscriptionRef.updateEffect(track, (current) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const next = f(current, now)
         return Effect.as(announce(current, next, now, detail), next)
-      }))
+      })).pipe(Effect.uninterruptible)
 
   /** One `GET /health`, recorded. */
   const check: Effect.Effect<Outcome> = Effect.gen(function*() {
@@ -197,16 +197,14 @@ export const make: Effect.Effect<
       cycle
     )
 
-  yield* Effect.flatMap(check, cycle).pipe(
-    Effect.annotateLogs({ module: "HealthMonitor", interval: Duration.format(settings.interval) }),
-    Effect.forkScoped
-  )
+  const annotate = Effect.annotateLogs({ module: "HealthMonitor" })
+  yield* Effect.flatMap(check, cycle).pipe(annotate, Effect.forkScoped)
 
   return {
     state: Effect.map(SubscriptionRef.get(track), (t) => t.connection),
     changes: track.changes.pipe(Stream.map((t) => t.connection), Stream.changes),
     lastCheck: Effect.map(SubscriptionRef.get(track), (t) => t.lastCheck),
-    checkNow: Effect.map(check, (outcome) => outcome.check),
+    checkNow: Effect.map(check, (outcome) => outcome.check).pipe(annotate),
     events: Stream.fromPubSub(events),
     stats: Effect.map(SubscriptionRef.get(track), (t) => ({
       checks: t.checks,
