@@ -1,0 +1,195 @@
+/**
+ * The reference server's in-memory registry: it hands out sequences that never repeat for one
+ * prefix (region, jurisdiction, entity type, year-month), remembers every ID it minted with the
+ * request that minted it, and answers "minted here?" for validation.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Registry from "effect-chittyid/server/Registry"
+ *
+ * const registry = Registry.make({ capacity: 10_000 })
+ * const id = Effect.runSync(registry.mint({
+ *   region: 1, jurisdiction: "USA", entityType: "P", yearMonth: "2602", trustLevel: 0,
+ *   idempotencyKey: null, metadata: null, mintedAt: "2026-02-01T00:00:00.000Z"
+ * })) // "03-1-USA-0000-P-2602-0-…"
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import * as Api from "../Api.ts"
+import * as ChittyId from "../ChittyId.ts"
+
+/**
+ * The sequence space of one prefix: four digits.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxSequences = 10_000
+
+/**
+ * One ID minted by the server, with the request that minted it. A logical call is identified by
+ * `callId` (the request's `metadata.callId`, when it is a string) or else by its `idempotencyKey`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MintRecord = Schema.Struct({
+  chittyId: ChittyId.ChittyId,
+  idempotencyKey: Schema.NullOr(Schema.String),
+  callId: Schema.NullOr(Schema.String),
+  metadata: Schema.NullOr(Api.Metadata),
+  mintedAt: Schema.String
+}).annotations({ identifier: "MintRecord" })
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type MintRecord = typeof MintRecord.Type
+
+/**
+ * The sequence space of a prefix is used up; the server never wraps round into a duplicate.
+ *
+ * @example
+ * ```ts
+ * import * as Registry from "effect-chittyid/server/Registry"
+ * new Registry.SequenceExhausted({ prefix: "1-USA-P-2602", capacity: 10000 }).message
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SequenceExhausted extends Data.TaggedError("SequenceExhausted")<{
+  readonly prefix: string
+  readonly capacity: number
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `sequence space exhausted for region-jurisdiction-type-month ${this.prefix}: all ${this.capacity} ` +
+      `sequences are used and a ChittyID is never reissued; mint with another region or jurisdiction, ` +
+      `or after the month changes`
+  }
+}
+
+/**
+ * What the registry needs to mint one ID.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MintInput {
+  readonly region: ChittyId.Region
+  readonly jurisdiction: string
+  readonly entityType: ChittyId.EntityTypeCode
+  readonly yearMonth: string
+  readonly trustLevel: ChittyId.TrustLevel
+  readonly idempotencyKey: string | null
+  readonly metadata: typeof Api.Metadata.Type | null
+  readonly mintedAt: string
+}
+
+/**
+ * The registry's operations. Each is atomic: its state changes happen in one synchronous step.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Registry {
+  /** Allocates the next sequence of the prefix, builds the ID and records it. */
+  readonly mint: (input: MintInput) => Effect.Effect<ChittyId.ChittyId, SequenceExhausted>
+  /** The record of an ID minted here. */
+  readonly lookup: (id: string) => MintRecord | undefined
+  /** Every ID minted, oldest first. */
+  readonly log: Effect.Effect<ReadonlyArray<MintRecord>>
+  readonly size: () => number
+  readonly clear: Effect.Effect<void>
+}
+
+/**
+ * Creates an empty registry. `capacity` (at most {@link maxSequences}) is how many IDs one prefix
+ * may have: a testing knob to reach exhaustion quickly.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: { readonly capacity: number }): Registry => {
+  const capacity = Math.max(0, Math.min(maxSequences, Math.floor(options.capacity)))
+  const next = new Map<string, number>()
+  // A Map keeps insertion order: its values are the mint log.
+  const records = new Map<string, MintRecord>()
+
+  return {
+    mint: (input) =>
+      Effect.suspend(() => {
+        const prefix = `${input.region}-${input.jurisdiction}-${input.entityType}-${input.yearMonth}`
+        const sequence = next.get(prefix) ?? 0
+        if (sequence >= capacity) return Effect.fail(new SequenceExhausted({ prefix, capacity }))
+        const made = ChittyId.make({
+          region: input.region,
+          jurisdiction: input.jurisdiction,
+          sequence,
+          entityType: input.entityType,
+          yearMonth: input.yearMonth,
+          trustLevel: input.trustLevel
+        })
+        // The handler validated every part; a failure here is a bug, not a request error.
+        if (Either.isLeft(made)) return Effect.die(made.left)
+        const chittyId = made.right
+        next.set(prefix, sequence + 1)
+        const callId = input.metadata?.["callId"]
+        records.set(chittyId, {
+          chittyId,
+          idempotencyKey: input.idempotencyKey,
+          callId: typeof callId === "string" ? callId : null,
+          metadata: input.metadata,
+          mintedAt: input.mintedAt
+        })
+        return Effect.succeed(chittyId)
+      }),
+    lookup: (id) => records.get(id),
+    log: Effect.sync(() => Array.from(records.values())),
+    size: () => records.size,
+    clear: Effect.sync(() => {
+      next.clear()
+      records.clear()
+    })
+  }
+}
+
+/**
+ * How many IDs were minted beyond the first for one logical call (identified by `callId`, else by
+ * `idempotencyKey`; records with neither are not counted). Zero when no call minted twice.
+ *
+ * @example
+ * ```ts
+ * import * as Registry from "effect-chittyid/server/Registry"
+ * declare const log: ReadonlyArray<Registry.MintRecord>
+ * Registry.duplicateMints(log) // 0 when every logical call minted at most one ID
+ * ```
+ *
+ * @since 0.1.0
+ * @category duplicates
+ */
+export const duplicateMints = (records: ReadonlyArray<MintRecord>): number => {
+  const seen = new Set<string>()
+  let duplicates = 0
+  for (const record of records) {
+    const call = record.callId !== null
+      ? `call:${record.callId}`
+      : record.idempotencyKey !== null
+      ? `key:${record.idempotencyKey}`
+      : undefined
+    if (call === undefined) continue
+    if (seen.has(call)) duplicates++
+    else seen.add(call)
+  }
+  return duplicates
+}
