@@ -171,10 +171,49 @@ export interface Input {
   readonly timeout?: Duration.DurationInput | undefined
   readonly remoteValidation?: boolean | undefined
   readonly acceptFallback?: boolean | undefined
-  readonly retry?: Partial<Settings["retry"]> | undefined
-  readonly breaker?: Partial<Settings["breaker"]> | undefined
-  readonly cache?: Partial<Settings["cache"]> | undefined
-  readonly health?: Partial<Settings["health"]> | undefined
+  readonly retry?: {
+    readonly maxRetries?: number | undefined
+    readonly base?: Duration.DurationInput | undefined
+    readonly maxDelay?: Duration.DurationInput | undefined
+    readonly jitter?: Jitter | undefined
+  } | undefined
+  readonly breaker?: {
+    readonly consecutiveFailures?: number | undefined
+    readonly failureRateThreshold?: number | undefined
+    readonly minimumCalls?: number | undefined
+    readonly window?: Duration.DurationInput | undefined
+    /** Calls slower than this count as slow; `undefined` turns slow-call tracking off. */
+    readonly slowCall?: Duration.DurationInput | undefined
+    readonly slowCallRateThreshold?: number | undefined
+    readonly openDuration?: Duration.DurationInput | undefined
+    readonly openBackoffFactor?: number | undefined
+    readonly maxOpenDuration?: Duration.DurationInput | undefined
+    readonly halfOpenProbes?: number | undefined
+    readonly halfOpenSuccesses?: number | undefined
+  } | undefined
+  readonly cache?: {
+    readonly capacity?: number | undefined
+    readonly validTtl?: Duration.DurationInput | undefined
+    readonly unknownTtl?: Duration.DurationInput | undefined
+  } | undefined
+  readonly health?: {
+    readonly interval?: Duration.DurationInput | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+    readonly reconnectBase?: Duration.DurationInput | undefined
+    readonly reconnectMax?: Duration.DurationInput | undefined
+  } | undefined
+}
+
+const durations = <K extends string>(
+  defaults: { readonly [P in K]: Duration.Duration },
+  input: { readonly [P in NoInfer<K>]?: Duration.DurationInput | undefined } | undefined
+): { [P in K]: Duration.Duration } => {
+  const out = { ...defaults } as { [P in K]: Duration.Duration }
+  for (const key of Object.keys(defaults) as Array<K>) {
+    const value = input?.[key]
+    if (value !== undefined) out[key] = Duration.decode(value)
+  }
+  return out
 }
 
 const isLoopbackHost = (hostname: string): boolean =>
@@ -256,7 +295,17 @@ const checkSettings = (c: Settings): Option.Option<[path: string, message: strin
     ["CHITTY_ID_CACHE_CAPACITY", positive("cache capacity", c.cache.capacity, true)],
     ["CHITTY_ID_REQUEST_TIMEOUT", positive("request timeout (ms)", Duration.toMillis(c.requestTimeout), false)],
     ["CHITTY_ID_TIMEOUT", positive("timeout (ms)", Duration.toMillis(c.timeout), false)],
-    ["CHITTY_ID_HEALTH_INTERVAL", positive("health interval (ms)", Duration.toMillis(c.health.interval), false)]
+    ["CHITTY_ID_HEALTH_INTERVAL", positive("health interval (ms)", Duration.toMillis(c.health.interval), false)],
+    ["CHITTY_ID_HEALTH_TIMEOUT", positive("health timeout (ms)", Duration.toMillis(c.health.timeout), false)],
+    ["CHITTY_ID_RECONNECT_BASE", positive("reconnect base (ms)", Duration.toMillis(c.health.reconnectBase), false)],
+    [
+      "CHITTY_ID_RECONNECT_MAX",
+      Duration.greaterThanOrEqualTo(c.health.reconnectMax, c.health.reconnectBase)
+        ? Option.none()
+        : Option.some("the reconnect cap must not be below the reconnect base")
+    ],
+    ["CHITTY_ID_RETRY_BASE", positive("retry base (ms)", Duration.toMillis(c.retry.base), false)],
+    ["CHITTY_ID_BREAKER_WINDOW", positive("breaker window (ms)", Duration.toMillis(c.breaker.window), false)]
   ]
   for (const [path, problem] of checks) {
     if (Option.isSome(problem)) return Option.some([path, problem.value])
@@ -290,10 +339,33 @@ export const make = (input: Input = {}): Either.Either<Settings, ConfigError.Con
     timeout: Duration.decode(input.timeout ?? defaults.timeout),
     remoteValidation: input.remoteValidation ?? defaults.remoteValidation,
     acceptFallback: input.acceptFallback ?? defaults.acceptFallback,
-    retry: { ...defaults.retry, ...input.retry },
-    breaker: { ...defaults.breaker, ...input.breaker },
-    cache: { ...defaults.cache, ...input.cache },
-    health: { ...defaults.health, ...input.health }
+    retry: {
+      maxRetries: input.retry?.maxRetries ?? defaults.retry.maxRetries,
+      jitter: input.retry?.jitter ?? defaults.retry.jitter,
+      ...durations({ base: defaults.retry.base, maxDelay: defaults.retry.maxDelay }, input.retry)
+    },
+    breaker: {
+      consecutiveFailures: input.breaker?.consecutiveFailures ?? defaults.breaker.consecutiveFailures,
+      failureRateThreshold: input.breaker?.failureRateThreshold ?? defaults.breaker.failureRateThreshold,
+      minimumCalls: input.breaker?.minimumCalls ?? defaults.breaker.minimumCalls,
+      slowCall: input.breaker?.slowCall === undefined
+        ? defaults.breaker.slowCall
+        : Option.some(Duration.decode(input.breaker.slowCall)),
+      slowCallRateThreshold: input.breaker?.slowCallRateThreshold ?? defaults.breaker.slowCallRateThreshold,
+      openBackoffFactor: input.breaker?.openBackoffFactor ?? defaults.breaker.openBackoffFactor,
+      halfOpenProbes: input.breaker?.halfOpenProbes ?? defaults.breaker.halfOpenProbes,
+      halfOpenSuccesses: input.breaker?.halfOpenSuccesses ?? defaults.breaker.halfOpenSuccesses,
+      ...durations({
+        window: defaults.breaker.window,
+        openDuration: defaults.breaker.openDuration,
+        maxOpenDuration: defaults.breaker.maxOpenDuration
+      }, input.breaker)
+    },
+    cache: {
+      capacity: input.cache?.capacity ?? defaults.cache.capacity,
+      ...durations({ validTtl: defaults.cache.validTtl, unknownTtl: defaults.cache.unknownTtl }, input.cache)
+    },
+    health: durations(defaults.health, input.health)
   }
   const problem = checkSettings(config)
   return Option.isSome(problem)
@@ -344,7 +416,7 @@ export const config: Config.Config<Settings> = Config.all({
     failureRateThreshold: optional(Config.number("CHITTY_ID_BREAKER_FAILURE_RATE")),
     minimumCalls: optional(Config.integer("CHITTY_ID_BREAKER_MINIMUM_CALLS")),
     window: optional(Config.duration("CHITTY_ID_BREAKER_WINDOW")),
-    slowCall: Config.option(Config.duration("CHITTY_ID_BREAKER_SLOW_CALL")),
+    slowCall: optional(Config.duration("CHITTY_ID_BREAKER_SLOW_CALL")),
     slowCallRateThreshold: optional(Config.number("CHITTY_ID_BREAKER_SLOW_CALL_RATE")),
     openDuration: optional(Config.duration("CHITTY_ID_BREAKER_OPEN")),
     openBackoffFactor: optional(Config.number("CHITTY_ID_BREAKER_OPEN_BACKOFF")),

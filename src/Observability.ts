@@ -82,7 +82,7 @@ export const metrics = {
  * The connection to the service as the health monitor sees it.
  *
  * - `Connected`: the last check answered `ok`.
- * - `Degraded`: the service answered, but not `ok`, or slowly.
+ * - `Degraded`: the service answered, but its status is not `ok`.
  * - `Disconnected`: the last check failed; no reconnect under way yet (also the state before the first check).
  * - `Reconnecting`: probing again with backoff after failures.
  *
