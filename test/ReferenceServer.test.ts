@@ -1,3 +1,4 @@
+import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Either, Exit, FastCheck, Layer, Option, Redacted, Schema, Scope, TestClock } from "effect"
 import * as Api from "../src/Api.ts"
@@ -6,6 +7,7 @@ import {
   defaultMaxBodyBytes,
   duplicateMints,
   Faults,
+  makeAdminClient,
   MintRecord,
   type Options,
   ReferenceServer,
@@ -433,6 +435,29 @@ describe("ReferenceServer", () => {
           // the idempotency store was cleared too: the old key takes another body
           expect((yield* mint(server, { entityType: "T" }, "", { "idempotency-key": "k-1" })).status).toBe(200)
         })
+      ))
+  })
+
+  describe("admin client", () => {
+    it.effect("drives the admin plane with a typed HttpApiClient", () =>
+      withServer((server) =>
+        Effect.gen(function*() {
+          const admin = yield* makeAdminClient({ url: server.url, token: server.token })
+          const faults = yield* admin.admin.setFaults({ payload: { rateLimit: { burst: 1, retryAfter: 5 } } })
+          expect(faults.rateLimit).toEqual({ burst: 1, retryAfter: 5 })
+          expect((yield* mint(server, { entityType: "P" })).status).toBe(429)
+          expect((yield* mint(server, { entityType: "P" })).status).toBe(200)
+          const counts = yield* admin.admin.counts()
+          expect(counts).toMatchObject({ requests: { mint: 2 }, responses: { "200": 1, "429": 1 }, minted: 1 })
+          expect((yield* admin.admin.mintLog()).map((r) => r.chittyId)).toEqual(
+            (yield* server.mintLog).map((r) => r.chittyId)
+          )
+          yield* admin.admin.reset()
+          expect((yield* admin.admin.counts()).minted).toBe(0)
+          const wrong = yield* makeAdminClient({ url: server.url, token: Redacted.make("wrong") })
+          const denied = yield* Effect.flip(wrong.admin.counts())
+          expect(denied).toMatchObject({ error: "UNAUTHORIZED" })
+        }).pipe(Effect.provide(FetchHttpClient.layer))
       ))
   })
 

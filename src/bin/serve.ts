@@ -16,6 +16,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Logger from "effect/Logger"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -185,6 +186,8 @@ if (flags === "help") {
     return yield* Effect.never
   }).pipe(
     Effect.provide(ReferenceServer.layer(serverOptions)),
+    // stdout carries the one JSON line a parent reads; logs go to stderr.
+    Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
     Effect.catchTag("ServeError", (error) =>
       Effect.sync(() => {
         console.error(`serve: cannot listen on ${serverOptions.host}:${serverOptions.port}: ${String(error.cause)}`)

@@ -126,6 +126,36 @@ export type MintRecord = Registry.MintRecord
 export const duplicateMints: (records: ReadonlyArray<MintRecord>) => number = Registry.duplicateMints
 
 /**
+ * The admin plane as an `HttpApi`, for a typed client (`HttpApiClient.make(AdminApi, …)`).
+ *
+ * @since 0.1.0
+ * @category admin
+ */
+export const AdminApi: typeof Admin.AdminApi = Admin.AdminApi
+
+/**
+ * A typed client of a server's admin plane (counts, mint log, faults, reset), for runners that
+ * start the server in another process. Needs an `HttpClient`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { makeAdminClient } from "effect-chittyid/server/ReferenceServer"
+ *
+ * const counts = Effect.gen(function*() {
+ *   const admin = yield* makeAdminClient({ url: "http://127.0.0.1:8787", token: Redacted.make("secret") })
+ *   yield* admin.admin.setFaults({ payload: { hang: { rate: 0.2 } } })
+ *   return yield* admin.admin.counts()
+ * }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+ * ```
+ *
+ * @since 0.1.0
+ * @category admin
+ */
+export const makeAdminClient: typeof Admin.makeClient = Admin.makeClient
+
+/**
  * The name the server gives in `/health`.
  *
  * @since 0.1.0
@@ -666,6 +696,13 @@ const contractErrors = (app: HttpApp.Default): HttpApp.Default =>
         const detail = requestError.cause instanceof Error ? `: ${requestError.cause.message}` : ""
         return Effect.succeed(jsonError(400, "INVALID_REQUEST", `the request body is not valid JSON${detail}`))
       }
+    }
+    if (Option.isSome(defect)) {
+      // A bug of the server: say so in the contract's shape, and log the cause (never the request).
+      return Effect.as(
+        Effect.logError("reference server defect", cause),
+        jsonError(500, "INTERNAL_ERROR", "internal error of the reference server")
+      )
     }
     return Effect.failCause(cause)
   })
