@@ -90,7 +90,10 @@ const logChange = (from: Observability.ConnectionState, to: Observability.Connec
   const annotations = { from, to, detail }
   switch (to) {
     case "Connected":
-      return Effect.logInfo("ChittyID service connected").pipe(Effect.annotateLogs(annotations))
+      // The first connection is routine; coming back after trouble is logged at Info elsewhere.
+      return (from === "Disconnected" || from === "Reconnecting" ? Effect.logDebug : Effect.logInfo)(
+        "ChittyID service connected"
+      ).pipe(Effect.annotateLogs(annotations))
     case "Degraded":
       return Effect.logWarning("ChittyID service degraded").pipe(Effect.annotateLogs(annotations))
     case "Disconnected":
