@@ -62,6 +62,14 @@ export const paths = {
 /**
  * The admin endpoints, behind the API's bearer-token `Authorization`.
  *
+ * @example
+ * ```ts
+ * import { HttpApi } from "@effect/platform"
+ * import * as Admin from "effect-chittyid/server/Admin"
+ *
+ * class MyServerApi extends HttpApi.make("mine").add(Admin.AdminGroup) {}
+ * ```
+ *
  * @since 0.1.0
  * @category api
  */
@@ -77,6 +85,14 @@ export class AdminGroup extends HttpApiGroup.make("admin")
 
 /**
  * The admin plane on its own, for a typed client (see {@link makeClient}).
+ *
+ * @example
+ * ```ts
+ * import { HttpApiClient } from "@effect/platform"
+ * import * as Admin from "effect-chittyid/server/Admin"
+ *
+ * const client = HttpApiClient.make(Admin.AdminApi, { baseUrl: "http://127.0.0.1:8787" })
+ * ```
  *
  * @since 0.1.0
  * @category api
@@ -100,6 +116,17 @@ export const ServerApi = Api.ChittyIdApi.add(AdminGroup)
 
 /**
  * A typed client of the admin plane of a server at `url`, sending `token` as a bearer token.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import * as Admin from "effect-chittyid/server/Admin"
+ *
+ * const counts = Effect.flatMap(
+ *   Admin.makeClient({ url: "http://127.0.0.1:8787", token: Redacted.make("secret") }),
+ *   (admin) => admin.admin.counts()
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category client

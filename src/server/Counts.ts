@@ -30,6 +30,15 @@ const Count = Schema.NonNegativeInt
  * - `minted`: IDs minted (each one is in the mint log);
  * - `replayed`: answers served again from the idempotency store.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Counts from "effect-chittyid/server/Counts"
+ *
+ * declare const json: unknown
+ * Schema.decodeUnknownSync(Counts.ServerCounts)(json).faults.hang
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */

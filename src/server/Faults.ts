@@ -131,6 +131,14 @@ const targeting = {
 /**
  * Added latency: `fixedMs` plus a uniformly drawn share of `jitterMs`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.Latency)({ fixedMs: 200, jitterMs: 50, rate: 0.5 })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -142,6 +150,14 @@ export const Latency = Schema.Struct({
 
 /**
  * 503 answers, with `Retry-After` (seconds) when `retryAfter` is set.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.ServerErrors)({ rate: 0.3, retryAfter: 1 })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -157,6 +173,14 @@ export const ServerErrors = Schema.Struct({
  * read or processed; the admin plane stays reachable); `reset` aborts it with a TCP reset.
  * Targets every endpoint unless `endpoints` says otherwise.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.Outage)({ mode: "refuse" })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -168,6 +192,14 @@ export const Outage = Schema.Struct({
 /**
  * A 429 burst: the next `burst` targeted requests answer 429 with `Retry-After` (default 1 s).
  * Counts down as it strikes; `rate` does not apply.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.RateLimit)({ burst: 5, retryAfter: 2 })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -181,6 +213,14 @@ export const RateLimit = Schema.Struct({
 
 /**
  * Requests that are never answered.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.Hang)({ rate: 0.1, endpoints: ["validate"] })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -212,6 +252,14 @@ export type GarbageKind = typeof garbageKinds[number]
 /**
  * Schema of a {@link GarbageKind}.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.is(Faults.GarbageKind)("bad-id") // true
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -219,6 +267,14 @@ export const GarbageKind: Schema.Literal<typeof garbageKinds> = Schema.Literal(.
 
 /**
  * 200 answers with a garbage body, of one of `kinds` (default all, drawn by the seeded PRNG).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.Garbage)({ kinds: ["not-json", "bad-id"], rate: 0.2 })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -230,6 +286,14 @@ export const Garbage = Schema.Struct({
 
 /**
  * The fallback error codes a degraded mint can carry.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.is(Faults.FallbackErrorCode)("MINT_TIMEOUT") // true
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -250,6 +314,14 @@ export const FallbackErrorCode = Schema.Literal(
  * Degraded mints: 200 with a fallback placeholder (`fallback: true`, `errorCode`); nothing is
  * minted or stored under the idempotency key. Mint only.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.Fallback)({ errorCode: "DRAND_UNAVAILABLE", rate: 0.1 })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -262,6 +334,14 @@ export const Fallback = Schema.Struct({
  * "Answer lost after commit": the server mints and records a new ID (and stores the answer under
  * the idempotency key), then drops the connection without answering. Mint only; a replayed answer
  * is never dropped.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.decodeUnknownSync(Faults.LostAnswer)({ rate: 0.3 })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -465,6 +545,15 @@ export interface Injector {
 
 /**
  * Creates an {@link Injector}, its PRNG seeded with `seed`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * const injector = Faults.makeInjector({ seed: 1, faults: { hang: { rate: 0.5 } } })
+ * const decision = Effect.runSync(injector.decide("validate"))
+ * ```
  *
  * @since 0.1.0
  * @category decisions

@@ -24,6 +24,13 @@ import * as Effect from "effect/Effect"
 /**
  * The default number of keys kept.
  *
+ * @example
+ * ```ts
+ * import * as IdempotencyStore from "effect-chittyid/server/IdempotencyStore"
+ *
+ * IdempotencyStore.defaultCapacity // 100000
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -68,6 +75,13 @@ export interface IdempotencyStore<A, E> {
 
 /**
  * Creates an empty store holding at most `capacity` keys (oldest evicted first).
+ *
+ * @example
+ * ```ts
+ * import * as IdempotencyStore from "effect-chittyid/server/IdempotencyStore"
+ *
+ * const store = IdempotencyStore.make<string, never>({ capacity: 1000 })
+ * ```
  *
  * @since 0.1.0
  * @category constructors

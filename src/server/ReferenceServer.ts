@@ -70,6 +70,15 @@ import * as Registry from "./Registry.ts"
 /**
  * Every fault the server can inject (`null` is off); send a `Partial<Faults>` to change some.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Faults } from "effect-chittyid/server/ReferenceServer"
+ *
+ * declare const json: unknown // the body of GET /_admin/faults
+ * const inForce = Schema.decodeUnknownSync(Faults)(json)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -82,7 +91,39 @@ export const Faults: typeof Fault.Faults = Fault.Faults
 export type Faults = Fault.Faults
 
 /**
+ * A change to the faults in force, as `POST /_admin/faults` takes it: each fault given replaces
+ * that fault, `null` switches it off, faults not given are kept.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { FaultsPatch } from "effect-chittyid/server/ReferenceServer"
+ *
+ * const body = Schema.encodeSync(FaultsPatch)({ errors: { rate: 0.3, retryAfter: 1 }, hang: null })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FaultsPatch: typeof Fault.FaultsPatch = Fault.FaultsPatch
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type FaultsPatch = Fault.FaultsPatch
+
+/**
  * The server's counters (requests, responses, faults, IDs minted, replays).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { ServerCounts } from "effect-chittyid/server/ReferenceServer"
+ *
+ * declare const json: unknown // the body of GET /_admin/counts
+ * Schema.decodeUnknownSync(ServerCounts)(json).minted
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -97,6 +138,15 @@ export type ServerCounts = Counts.ServerCounts
 
 /**
  * One minted ID with the idempotency key, call id and metadata of the request that minted it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { MintRecord } from "effect-chittyid/server/ReferenceServer"
+ *
+ * declare const json: unknown // the body of GET /_admin/mint-log
+ * Schema.decodeUnknownSync(Schema.Array(MintRecord))(json)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -128,6 +178,14 @@ export const duplicateMints: (records: ReadonlyArray<MintRecord>) => number = Re
 /**
  * The admin plane as an `HttpApi`, for a typed client (`HttpApiClient.make(AdminApi, …)`).
  *
+ * @example
+ * ```ts
+ * import { HttpApiClient } from "@effect/platform"
+ * import { AdminApi } from "effect-chittyid/server/ReferenceServer"
+ *
+ * const client = HttpApiClient.make(AdminApi, { baseUrl: "http://127.0.0.1:8787" })
+ * ```
+ *
  * @since 0.1.0
  * @category admin
  */
@@ -157,6 +215,13 @@ export const makeAdminClient: typeof Admin.makeClient = Admin.makeClient
 
 /**
  * The name the server gives in `/health`.
+ *
+ * @example
+ * ```ts
+ * import { serviceName } from "effect-chittyid/server/ReferenceServer"
+ *
+ * serviceName // "chittyid-reference"
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -195,6 +260,13 @@ export interface Options {
 
 /**
  * Default body size limit: 16 KiB.
+ *
+ * @example
+ * ```ts
+ * import { defaultMaxBodyBytes } from "effect-chittyid/server/ReferenceServer"
+ *
+ * defaultMaxBodyBytes // 16384
+ * ```
  *
  * @since 0.1.0
  * @category options
@@ -282,6 +354,14 @@ const validateOptions = (options: Options): void => {
 
 /**
  * Starts a server in the current scope. {@link ReferenceServer.layer} is this as a layer.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as ReferenceServer from "effect-chittyid/server/ReferenceServer"
+ *
+ * const url = Effect.scoped(Effect.map(ReferenceServer.make({ seed: 1 }), (server) => server.url))
+ * ```
  *
  * @since 0.1.0
  * @category constructors

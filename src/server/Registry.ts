@@ -27,6 +27,13 @@ import * as ChittyId from "../ChittyId.ts"
 /**
  * The sequence space of one prefix: four digits.
  *
+ * @example
+ * ```ts
+ * import * as Registry from "effect-chittyid/server/Registry"
+ *
+ * Registry.maxSequences // 10000
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -35,6 +42,15 @@ export const maxSequences = 10_000
 /**
  * One ID minted by the server, with the request that minted it. A logical call is identified by
  * `callId` (the request's `metadata.callId`, when it is a string) or else by its `idempotencyKey`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Registry from "effect-chittyid/server/Registry"
+ *
+ * declare const json: unknown // the body of GET /_admin/mint-log
+ * const log = Schema.decodeUnknownSync(Schema.Array(Registry.MintRecord))(json)
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -116,6 +132,13 @@ export interface Registry {
 /**
  * Creates an empty registry. `capacity` (at most {@link maxSequences}) is how many IDs one prefix
  * may have: a testing knob to reach exhaustion quickly.
+ *
+ * @example
+ * ```ts
+ * import * as Registry from "effect-chittyid/server/Registry"
+ *
+ * const registry = Registry.make({ capacity: 3 }) // the 4th ID of a prefix fails with SequenceExhausted
+ * ```
  *
  * @since 0.1.0
  * @category constructors
