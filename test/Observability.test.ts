@@ -1,0 +1,122 @@
+/**
+ * Metrics, events and stats of the live IdService after a known sequence of calls, against the
+ * reference server over loopback.
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, layer } from "@effect/vitest"
+import { Chunk, Effect, Fiber, Layer, Metric, Stream } from "effect"
+import * as IdService from "../src/IdService.ts"
+import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
+import * as Observability from "../src/Observability.ts"
+import { ReferenceServer } from "../src/server/ReferenceServer.ts"
+
+const live = (input: Partial<IdServiceConfig.Input> = {}) =>
+  Layer.unwrapEffect(
+    Effect.map(ReferenceServer, (server) =>
+      IdService.IdService.layerWith({
+        url: server.url,
+        token: server.token,
+        health: { interval: "1 hour" },
+        retry: { maxRetries: 2, base: "1 millis", maxDelay: "2 millis" },
+        ...input
+      }).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+  )
+
+const requests = (endpoint: string, outcome: string) =>
+  Metric.value(
+    Metric.tagged(Observability.metrics.requests, "endpoint", endpoint).pipe(Metric.tagged("outcome", outcome))
+  ).pipe(Effect.map((state) => state.count))
+
+const counter = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
+
+/** Every metric this suite reads, as one snapshot, so a test asserts deltas. */
+const snapshot = Effect.all({
+  mintOk: requests("mint", "ok"),
+  mintRateLimited: requests("mint", "RateLimited"),
+  mintMalformed: requests("mint", "MalformedResponse"),
+  validateOk: requests("validate", "ok"),
+  retries: counter(Metric.tagged(Observability.metrics.retries, "endpoint", "mint")),
+  cacheHits: counter(Observability.metrics.cacheHits),
+  cacheMisses: counter(Observability.metrics.cacheMisses),
+  toOpen: counter(Metric.tagged(Observability.metrics.breakerTransitions, "to", "Open")),
+  durationCount: Effect.map(
+    Metric.value(Metric.tagged(Observability.metrics.requestDuration, "endpoint", "mint")),
+    (state) => state.count
+  )
+})
+
+const delta = <K extends string>(before: Record<K, number>, after: Record<K, number>) =>
+  Object.fromEntries(Object.keys(before).map((key) => [key, after[key as K] - before[key as K]])) as Record<K, number>
+
+describe("Observability of the live IdService", () => {
+  layer(ReferenceServer.layer({ seed: 11 }), { excludeTestServices: true, timeout: 30_000 })((it) => {
+    it.effect("metrics and stats after a known sequence of calls", () =>
+      Effect.gen(function*() {
+        const server = yield* ReferenceServer
+        yield* server.reset
+        const before = yield* snapshot
+        const minted = yield* IdService.mint({ entityType: "P" })
+        yield* IdService.mint({ entityType: "L" })
+        yield* server.setFaults({ rateLimit: { burst: 1, retryAfter: 0, endpoints: ["mint"] } })
+        yield* IdService.mint({ entityType: "T" })
+        yield* IdService.validate(minted.chittyId, { remote: true })
+        yield* IdService.validate(minted.chittyId, { remote: true })
+        yield* IdService.validate(minted.chittyId)
+        yield* IdService.validate("not-an-id", { remote: true })
+        const after = yield* snapshot
+        expect(delta(before, after)).toEqual({
+          mintOk: 3,
+          mintRateLimited: 1,
+          mintMalformed: 0,
+          validateOk: 1,
+          retries: 1,
+          cacheHits: 1,
+          cacheMisses: 1,
+          toOpen: 0,
+          durationCount: 4
+        })
+        const stats = yield* IdService.stats
+        expect(stats.mint).toEqual({ calls: 3, succeeded: 3, failed: 0, fallbacks: 0 })
+        expect(stats.validate).toEqual({ calls: 4, local: 2, cache: 1, service: 1, failed: 0 })
+        expect(stats.requests.sent).toMatchObject({ mint: 4, validate: 1 })
+        expect(stats.requests.failures).toEqual({ RateLimited: 1 })
+        expect(stats.requests.retries).toBe(1)
+        expect(stats.cache).toMatchObject({ hits: 1, misses: 1, size: 1 })
+        expect(stats.breaker).toMatchObject({ state: "Closed", opened: 0, rejected: 0 })
+        const health = yield* IdService.health
+        expect(health).toMatchObject({ status: "ok", connection: "Connected", breaker: "Closed" })
+      }).pipe(Effect.provide(live())))
+
+    it.effect("events come in the order things happened: retries, then the breaker opening", () =>
+      Effect.gen(function*() {
+        const server = yield* ReferenceServer
+        yield* server.reset
+        const ids = yield* IdService.IdService
+        const collected = yield* ids.events.pipe(
+          Stream.filter((e) => e._tag !== "ConnectionChanged"),
+          Stream.take(3),
+          Stream.runCollect,
+          Effect.fork
+        )
+        yield* Effect.sleep("20 millis")
+        const before = yield* snapshot
+        yield* server.setFaults({ errors: { rate: 1, endpoints: ["mint"] } })
+        const error = yield* Effect.flip(ids.mint({ entityType: "P" }))
+        expect(error._tag).toBe("CircuitOpen")
+        const events = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+        // attempt 1 fails → retry 1; attempt 2 fails → the breaker opens → retry 2 is scheduled and
+        // its attempt is rejected by the open breaker without a request (and not retried again)
+        expect(events).toMatchObject([
+          { _tag: "RetryScheduled", endpoint: "mint", attempt: 1, error: "ServiceUnavailable" },
+          { _tag: "BreakerTransition", from: "Closed", to: "Open", reason: "ConsecutiveFailures" },
+          { _tag: "RetryScheduled", endpoint: "mint", attempt: 2, error: "ServiceUnavailable" }
+        ])
+        expect(events[0]!.at).toBeLessThanOrEqual(events[1]!.at)
+        expect(events[1]!.at).toBeLessThanOrEqual(events[2]!.at)
+        const after = yield* snapshot
+        expect(after.toOpen - before.toOpen).toBe(1)
+        expect((yield* server.counts).requests.mint).toBe(2)
+        yield* server.resetFaults
+      }).pipe(Effect.provide(live({ breaker: { consecutiveFailures: 2 } }))))
+  })
+})
