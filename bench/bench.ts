@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: effect-chittyid side by side with what users would pick instead, against the
+ * reference server in a separate process (no faults, no added latency), in one run:
+ *
+ * 1. `POST /v1/mint` at concurrency 1, 16 and 64: raw-undici (the floor), raw-fetch, effect-chittyid
+ *    (`IdService.mint`, full live stack), cockatiel and opossum (retry + breaker around undici; also
+ *    around fetch in the full run). Warm-up, then rounds in rotating order; median and p99 latency
+ *    over every call, median throughput over the rounds, client CPU per call, ratios to raw-undici.
+ * 2. validate: service call vs cache hit, and a locally rejected ID (in process, per call).
+ * 3. the open breaker: time to reject a mint, and the requests the server saw meanwhile (0).
+ * 4. a `Stream` mint pipeline (concurrency 64) of N and 4·N IDs: throughput, heap growth (forced GC).
+ *
+ * Flags: `--json` (one JSON object on stdout, progress on stderr), `--quick` (under a minute),
+ * `--only a,b` (contenders by name, for profiling).
+ */
+import * as Contenders from "./lib/contenders.ts"
+import { type Contender, type Round, round } from "./lib/harness.ts"
+import * as Micro from "./lib/micro.ts"
+import { pipeline } from "./lib/pipeline.ts"
+import * as Report from "./lib/report.ts"
+import * as ServerProcess from "./lib/server.ts"
+import { machine, type Result, summarize } from "./lib/stats.ts"
+
+const argv = process.argv.slice(2)
+const json = argv.includes("--json")
+const quick = argv.includes("--quick")
+const onlyIndex = argv.indexOf("--only")
+const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? "").split(",")) : undefined
+
+const sizes = quick
+  ? {
+    rounds: 3,
+    warmup: 300,
+    calls: { 1: 300, 16: 1_000, 64: 1_500 } as Record<number, number>,
+    pipeline: { small: 5_000, large: 20_000, concurrency: 64 },
+    validate: { ids: 500, hitPasses: 40 },
+    breaker: { calls: 20_000 },
+    extras: false
+  }
+  : {
+    rounds: 5,
+    warmup: 1_000,
+    calls: { 1: 2_000, 16: 5_000, 64: 8_000 } as Record<number, number>,
+    pipeline: { small: 25_000, large: 100_000, concurrency: 64 },
+    validate: { ids: 2_000, hitPasses: 50 },
+    breaker: { calls: 100_000 },
+    extras: true
+  }
+const concurrencies = [1, 16, 64] as const
+
+const log = (message: string): void => {
+  process.stderr.write(`${message}\n`)
+}
+
+const gc = (): void => globalThis.gc?.()
+
+const makeContenders = async (server: ServerProcess.Server): Promise<Array<Contender>> => {
+  const all: Array<() => Promise<Contender> | Contender> = [
+    () => Contenders.raw("raw-undici", Contenders.undiciSend, server),
+    () => Contenders.raw("raw-fetch", Contenders.fetchSend, server),
+    () => Contenders.effectChittyId("effect-chittyid", server),
+    () => Contenders.cockatiel("cockatiel", Contenders.undiciSend, server),
+    () => Contenders.opossum("opossum", Contenders.undiciSend, server)
+  ]
+  const extras: Array<() => Promise<Contender> | Contender> = [
+    () => Contenders.effectChittyIdPromise("effect-chittyid (runPromise)", server),
+    () => Contenders.effectPlatform("@effect/platform HttpClient", server),
+    () => Contenders.effectChittyId("effect-chittyid (node:http keep-alive)", server, Contenders.nodeHttpKeepAlive),
+    () => Contenders.cockatiel("cockatiel (fetch)", Contenders.fetchSend, server),
+    () => Contenders.opossum("opossum (fetch)", Contenders.fetchSend, server)
+  ]
+  const made: Array<Contender> = []
+  for (const make of sizes.extras || only !== undefined ? [...all, ...extras] : all) {
+    const contender = await make()
+    if (only === undefined || only.has(contender.name)) made.push(contender)
+    else await contender.close()
+  }
+  return made
+}
+
+const mintBench = async (server: ServerProcess.Server, contenders: ReadonlyArray<Contender>) => {
+  const results: Array<Result & { readonly firstError?: string }> = []
+  for (const concurrency of concurrencies) {
+    await server.reset()
+    const calls = sizes.calls[concurrency]!
+    log(`mint @${concurrency}: warm-up`)
+    for (const contender of contenders) await round(contender, sizes.warmup, concurrency)
+    const rounds = new Map<string, Array<Round>>(contenders.map((c) => [c.name, []]))
+    for (let r = 0; r < sizes.rounds; r++) {
+      log(`mint @${concurrency}: round ${r + 1}/${sizes.rounds}`)
+      for (let k = 0; k < contenders.length; k++) {
+        const contender = contenders[(k + r) % contenders.length]!
+        gc()
+        rounds.get(contender.name)!.push(await round(contender, calls, concurrency))
+      }
+    }
+    for (const contender of contenders) {
+      const result = summarize(contender.name, concurrency, rounds.get(contender.name)!)
+      if (result.errors > 0) log(`  ${contender.name}: ${result.errors} errors, first: ${result.firstError}`)
+      results.push(result)
+    }
+  }
+  return results
+}
+
+const main = async () => {
+  const started = performance.now()
+  log(`starting the reference server…`)
+  const server = await ServerProcess.start()
+  log(`server ${server.url} (pid ${server.pid})`)
+  const contenders: Array<Contender> = []
+  try {
+    contenders.push(...(await makeContenders(server)))
+    const results = await mintBench(server, contenders)
+    for (const contender of contenders.splice(0)) await contender.close()
+    const micro = only === undefined || only.has("micro")
+    let validate: Micro.ValidateFigures | undefined
+    let breaker: Micro.BreakerFigures | undefined
+    let pipe: Awaited<ReturnType<typeof pipeline>> | undefined
+    if (micro) {
+      await server.reset()
+      log("validate: service call, cache hit, local rejection")
+      validate = await Micro.validate(server, sizes.validate)
+      await server.reset()
+      log("breaker: rejection while open")
+      breaker = await Micro.breakerOpen(server, sizes.breaker)
+      log(`pipeline: ${sizes.pipeline.small} then ${sizes.pipeline.large} IDs`)
+      pipe = await pipeline(server, sizes.pipeline)
+    }
+    const report = Report.make({
+      machine: machine(),
+      quick,
+      seconds: (performance.now() - started) / 1000,
+      results,
+      validate,
+      breaker,
+      pipeline: pipe
+    })
+    process.stdout.write(json ? `${JSON.stringify(report)}\n` : Report.table(report))
+  } finally {
+    for (const contender of contenders) await contender.close()
+    await server.stop()
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    if (error instanceof Error && error.cause !== undefined) log(`cause: ${String(error.cause)}`)
+    process.exit(1)
+  }
+)
