@@ -4,11 +4,18 @@
  *
  * ```sh
  * npm run chaos                      # the table, settings and targets
- * npm run chaos -- --json            # one JSON object on stdout, nothing else
+ * npm run -s chaos -- --json         # one JSON object on stdout (-s: without npm's own banner)
  * npm run chaos -- --quick           # smaller scenarios (~30 s)
  * npm run chaos -- --strict          # exit 1 when a target is missed
  * npm run chaos -- --only hang,garbage --seed 7
  * ```
+ *
+ * The JSON: `{"seed","size","passed","scenarios":[{"name","calls","succeeded","failed","duplicates",
+ * "requestsSent","p50Ms","p99Ms","maxMs","passed","description","durationMs","attempts",
+ * "duplicatesByIdempotencyKey","duplicatesByCallId","successesNotMinted","orphanMints","failuresByTag",
+ * …figures of the scenario, "targets":[{"name","target","actual","pass"}],"settings":{…}}]}`.
+ * `duplicates` counts IDs the server's own mint log holds more than once for one logical call,
+ * grouped by `Idempotency-Key` and by the `metadata.callId` each call sends (the larger of the two).
  *
  * The exit code is 0 unless the runner itself breaks (the server does not start, the admin plane
  * fails) — a missed target is reported, not a crash — or `--strict` is given and a target is missed.

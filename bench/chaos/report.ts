@@ -14,7 +14,8 @@ const pad = (text: string, width: number, right = false): string => {
   return length >= width ? text : right ? " ".repeat(width - length) + text : text + " ".repeat(width - length)
 }
 
-const num = (value: number, digits = 1): string => Number.isFinite(value) ? value.toFixed(digits) : "–"
+const num = (value: number, digits = 1): string =>
+  !Number.isFinite(value) ? "–" : Number.isInteger(value) ? String(value) : value.toFixed(digits)
 
 /** The table, then each scenario's settings, targets and figures. */
 export const table = (
@@ -50,8 +51,10 @@ export const table = (
     out.push(`    load     ${r.settings.calls} calls, ${r.settings.concurrency} at a time`)
     out.push(`    faults   ${r.settings.faults.map((f) => JSON.stringify(f)).join(" then ")}`)
     for (const [knob, value] of Object.entries(r.settings.client)) out.push(`    ${pad(knob, 8)} ${value}`)
+    const nameWidth = Math.max(...r.targets.map((t) => [...t.name].length))
+    const targetWidth = Math.max(...r.targets.map((t) => [...t.target].length))
     for (const t of r.targets) {
-      out.push(`    ${mark(t.pass)} ${pad(t.name, 36)} target ${pad(t.target, 12)} got ${t.actual}`)
+      out.push(`    ${mark(t.pass)} ${pad(t.name, nameWidth)}  target ${pad(t.target, targetWidth)}  got ${t.actual}`)
     }
     const failures = Object.entries(r.failuresByTag).map(([tag, n]) => `${tag} ${n}`).join(", ")
     out.push(`    failures by tag: ${failures === "" ? "none" : failures}`)
