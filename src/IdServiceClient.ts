@@ -1,11 +1,12 @@
 /**
  * The resilient HTTP client of the ChittyID service: one typed call per endpoint, each attempt under
- * its own timeout and the circuit breaker, retried by the `Retry` policy, the whole call under the
- * overall timeout. Every answer is decoded with the contract's Schema. `IdService`,
- * `ValidationCache` and `HealthMonitor` are built on it.
+ * its own timeout, retried by the `Retry` policy, the whole call under the overall timeout and the
+ * circuit breaker (which judges calls, so an open breaker rejects before anything else runs). Every
+ * answer is decoded with the contract's Schema. `IdService`, `ValidationCache` and `HealthMonitor`
+ * are built on it.
  *
  * ```
- * call ─► overall timeout ─► retry(Schedule) ─► CircuitBreaker ─► attempt timeout ─► HttpClient
+ * call ─► CircuitBreaker ─► overall timeout ─► retry(Schedule) ─► attempt timeout ─► HttpClient
  * ```
  *
  * @example

@@ -8,6 +8,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Duration, Effect, Exit, Redacted } from "effect"
 import * as Api from "../src/Api.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
+import type * as Observability from "../src/Observability.ts"
 import { ReferenceServer } from "../src/server/ReferenceServer.ts"
 import { vectors } from "./fixtures.ts"
 import { type Attempt, type Call, extraPerGroup, failureOf, live, mints, poll, tcpProxy } from "./resilience-support.ts"
@@ -212,10 +213,12 @@ describe("Resilience (live IdService, reference server on loopback)", () => {
         expect((yield* mints(ids, "healthy", 3)).every((c) => Exit.isSuccess(c.exit))).toBe(true)
 
         yield* server.setFaults({ outage: { mode: "refuse" } })
-        // the first call's attempts are refused until the third opens the breaker; its retry is rejected
-        const [tripping] = yield* mints(ids, "trip", 1)
-        expect(tripping && failureOf(tripping)?._tag).toBe("CircuitOpen")
-        expect((yield* server.counts).faults.outage).toBeGreaterThanOrEqual(3)
+        // the breaker judges calls: three calls fail after their retries, and that opens it
+        const tripping = yield* mints(ids, "trip", 3)
+        expect(tripping.map((c) => failureOf(c)?._tag)).toEqual(Array(3).fill("ConnectionError"))
+        expect((yield* server.counts).faults.outage).toBeGreaterThanOrEqual(3 * (fastRetry.maxRetries + 1))
+        const [first] = yield* mints(ids, "first-rejected", 1)
+        expect(first && failureOf(first)?._tag).toBe("CircuitOpen")
         expect(yield* breaker).toBe("Open")
         const monitorSaw = yield* poll(ids.health, (h) => h.connection !== "Connected", {
           every: "10 millis",
@@ -244,8 +247,14 @@ describe("Resilience (live IdService, reference server on loopback)", () => {
         expect(yield* breaker).toBe("Closed")
         // closed by the first probe: exactly one mint reached the server after the outage
         expect((yield* mintRequests) - atLift).toBe(1)
-        const transitions = (yield* events).flatMap((e) => e._tag === "BreakerTransition" ? [`${e.from}>${e.to}`] : [])
-        expect(transitions).toEqual(["Closed>Open", "Open>HalfOpen", "HalfOpen>Closed"])
+        const transitionsOf = (all: ReadonlyArray<Observability.ClientEvent>) =>
+          all.flatMap((e) => e._tag === "BreakerTransition" ? [`${e.from}>${e.to}`] : [])
+        // the event stream is consumed by its own fiber: wait for it to catch up with the state
+        const seen = yield* poll(events, (all) => transitionsOf(all).length >= 3, {
+          every: "5 millis",
+          within: "2 seconds"
+        })
+        expect(transitionsOf(seen)).toEqual(["Closed>Open", "Open>HalfOpen", "HalfOpen>Closed"])
         expect((yield* events).some((e) => e._tag === "Reconnected")).toBe(true)
       }))
 
@@ -258,7 +267,8 @@ describe("Resilience (live IdService, reference server on loopback)", () => {
           breaker: { consecutiveFailures: 2, openDuration: "200 millis" }
         })
         yield* server.setFaults({ outage: { mode: "reset" } })
-        yield* mints(ids, "trip", 1)
+        const tripping = yield* mints(ids, "trip", 2)
+        expect(tripping.map((c) => failureOf(c)?._tag)).toEqual(["ConnectionError", "ConnectionError"])
         expect((yield* ids.health).breaker).toBe("Open")
         const before = yield* mintRequests
         const [rejected] = yield* mints(ids, "open", 1)

@@ -16,13 +16,15 @@ import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
 
 /**
- * Does a failure count against the breaker? Failures the caller caused (a bad request, a refused
- * token, a reused idempotency key) and 429s (governed by `Retry-After`) do not; a service that
- * answers garbage does.
+ * Does the failure of a call (after its retries) count against the breaker? A service that is down,
+ * too slow (either timeout), answers 5xx, garbage or placeholders does. Failures the caller caused
+ * (a bad request, a refused token, a reused idempotency key) and 429s (governed by `Retry-After`) do
+ * not.
  */
 export const countsAgainstBreaker = (error: unknown): boolean =>
   typeof error === "object" && error !== null && "_tag" in error &&
-  (error._tag === "MalformedResponse" || (error._tag !== "RateLimited" && IdServiceError.isRetryable(error)))
+  (error._tag === "MalformedResponse" || error._tag === "RequestTimeout" ||
+    (error._tag !== "RateLimited" && IdServiceError.isRetryable(error)))
 
 /** Breaker options from the settings. */
 export const options = (settings: IdServiceConfigModule.Settings["breaker"]): CircuitBreaker.Options => ({

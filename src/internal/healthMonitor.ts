@@ -141,8 +141,10 @@ export const make: Effect.Effect<
           Observability.ClientEvent.ConnectionChanged({ from: from.connection, to: to.connection, at: now })
         )
         yield* logChange(from.connection, to.connection, detail)
-        if (to.connection === "Connected") yield* breaker.halfOpenNow
       }
+      // The service answers `ok`: an open breaker may probe at once instead of waiting out its timer,
+      // also when the outage was shorter than the interval or hit only mint (a no-op unless Open).
+      if (to.connection === "Connected") yield* breaker.halfOpenNow
       if (from.downSince !== undefined && to.downSince === undefined) {
         const downForMs = now - from.downSince
         yield* PubSub.publish(

@@ -126,9 +126,13 @@ export const make = (
       validate: retryOptions("validate")
     }
 
+    /**
+     * One logical call: attempts retried by the policy, all of it under the overall timeout, and the
+     * breaker around the whole (it judges calls, not attempts: a transient failure that a retry
+     * absorbs is not a failure of the service, and an open breaker rejects before any of this runs).
+     */
     const resilient = <A>(endpoint: "mint" | "validate", attempt: Effect.Effect<A, IdServiceError.IdServiceError>) =>
       instrument(endpoint, attempt).pipe(
-        breaker.withBreaker,
         Retry.retry(retryPolicies[endpoint]),
         Effect.timeoutFail({
           duration: settings.timeout,
@@ -138,7 +142,8 @@ export const make = (
               timeoutMs: overallTimeout,
               scope: "overall"
             })
-        })
+        }),
+        breaker.withBreaker
       )
 
     return {
