@@ -22,6 +22,9 @@ import * as MintRequest from "./mintRequest.ts"
 
 const newIdempotencyKey = (): string => crypto.randomUUID()
 
+// Spans are made with `captureStackTrace: false`: the frame Effect would capture is always this file's
+// own call of `withSpan` (useless to a user), and capturing it costs an `Error` per call.
+
 export const make: Effect.Effect<
   IdService.Service,
   never,
@@ -101,6 +104,7 @@ export const make: Effect.Effect<
         }),
         Effect.withSpan("ChittyId.mint", {
           kind: "client",
+          captureStackTrace: false,
           attributes: {
             "chittyid.entity_type": call.entityType,
             "chittyid.region": call.region,
@@ -153,6 +157,7 @@ export const make: Effect.Effect<
         Effect.tapError(() => Effect.sync(() => counts.validate.failed++)),
         Effect.withSpan("ChittyId.validate", {
           kind: "client",
+          captureStackTrace: false,
           attributes: { "chittyid.remote": true, "chittyid.entity_type": parts.entityType }
         })
       )
@@ -176,7 +181,7 @@ export const make: Effect.Effect<
       lastCheck,
       latencyMs: lastCheck?.latencyMs
     } satisfies Observability.HealthReport
-  }).pipe(Effect.withSpan("ChittyId.health"))
+  }).pipe(Effect.withSpan("ChittyId.health", { captureStackTrace: false }))
 
   const stats: Effect.Effect<Observability.ClientStats> = Effect.gen(function*() {
     const requests = yield* client.stats
