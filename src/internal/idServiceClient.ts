@@ -5,9 +5,11 @@
  * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -23,7 +25,29 @@ type Endpoint = Transport.Endpoint
 
 const endpoints: ReadonlyArray<Endpoint> = ["mint", "validate", "health"]
 
-/** Metrics per endpoint, tagged once so the hot path does not allocate. */
+/**
+ * `metric` with `labels` fixed once. `Metric.tagged` merges its labels into a new array on every
+ * update, so Effect's hook cache (keyed by that array) always misses and the registry builds and
+ * hashes a new `MetricKey` per call; here the same array is passed every time and the cached hook is
+ * found at once. Labels added by the caller (`Effect.labelMetrics`) are merged as `Metric.tagged` does.
+ */
+const labelled = <Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
+  labels: ReadonlyArray<MetricLabel.MetricLabel>
+): Metric.Metric<Type, In, Out> => {
+  const withExtra = (extra: ReadonlyArray<MetricLabel.MetricLabel>) =>
+    extra.length === 0 ? labels : Arr.union(labels, extra)
+  return Metric.make(
+    metric.keyType,
+    (input, extra) => metric.unsafeUpdate(input, withExtra(extra)),
+    (extra) => metric.unsafeValue(withExtra(extra)),
+    (input, extra) => metric.unsafeModify(input, withExtra(extra))
+  )
+}
+
+const label = MetricLabel.make
+
+/** Metrics per endpoint, labelled once so the hot path neither allocates nor hashes metric keys. */
 const makeInstruments = () => {
   const ok = new Map<Endpoint, Metric.Metric.Counter<number>>()
   const duration = new Map<Endpoint, Metric.Metric.Histogram<number>>()
@@ -32,16 +56,16 @@ const makeInstruments = () => {
   for (const endpoint of endpoints) {
     ok.set(
       endpoint,
-      Metric.tagged(Observability.metrics.requests, "endpoint", endpoint).pipe(Metric.tagged("outcome", "ok"))
+      labelled(Observability.metrics.requests, [label("endpoint", endpoint), label("outcome", "ok")])
     )
-    duration.set(endpoint, Metric.tagged(Observability.metrics.requestDuration, "endpoint", endpoint))
-    retries.set(endpoint, Metric.tagged(Observability.metrics.retries, "endpoint", endpoint))
+    duration.set(endpoint, labelled(Observability.metrics.requestDuration, [label("endpoint", endpoint)]))
+    retries.set(endpoint, labelled(Observability.metrics.retries, [label("endpoint", endpoint)]))
   }
   const failure = (endpoint: Endpoint, tag: string) => {
     const key = `${endpoint}/${tag}`
     let metric = failed.get(key)
     if (metric === undefined) {
-      metric = Metric.tagged(Observability.metrics.requests, "endpoint", endpoint).pipe(Metric.tagged("outcome", tag))
+      metric = labelled(Observability.metrics.requests, [label("endpoint", endpoint), label("outcome", tag)])
       failed.set(key, metric)
     }
     return metric
