@@ -349,7 +349,18 @@ export const retry: {
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options?: Options<E>): Effect.Effect<A, E, R> =>
-    Effect.flatMap(Clock.currentTimeMillis, (startedAt) => Effect.retry(self, make(settings(options), startedAt)))
+    Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      // The schedule and `Effect.retry`'s driver are built only once a first attempt has failed (most
+      // calls succeed at once); that failure is replayed to the schedule as its first input.
+      Effect.catchAll(self, (first) => {
+        let replay = true
+        const attempts = Effect.suspend(() => {
+          if (!replay) return self
+          replay = false
+          return Effect.fail(first)
+        })
+        return Effect.retry(attempts, make(settings(options), startedAt))
+      }))
 )
 
 // -----------------------------------------------------------------------------
