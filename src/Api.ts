@@ -56,6 +56,12 @@ export const paths = {
 /**
  * The header that makes a mint idempotent (our extension of the contract).
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const headers = { [Api.idempotencyKeyHeader]: crypto.randomUUID() }
+ * ```
+ *
  * @since 0.1.0
  * @category headers
  */
@@ -67,6 +73,13 @@ export const idempotencyKeyHeader = "idempotency-key"
 
 /**
  * The parts of an ID as the service reports them: every field a string, as written in the ID.
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * import * as ChittyId from "effect-chittyid/ChittyId"
+ * const components: Api.Components = Api.componentsOf(ChittyId.parseOrThrow("03-1-USA-5537-P-2602-0-38"))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -110,6 +123,13 @@ export const componentsOf = (parts: ChittyId.Parts): Components =>
 /**
  * Metadata a caller attaches to a mint request: a JSON object, stored by the service.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * Schema.is(Api.Metadata)({ source: "signup", tier: 2 }) // true
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -125,6 +145,13 @@ export const Metadata: Schema.Record$<typeof Schema.String, typeof Schema.Unknow
 /**
  * The body of `POST /v1/mint`. The live service also reads `entity_type`; either names the entity
  * type as a code, a word or a legacy name.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const body = Schema.encodeSync(Api.MintRequest)({ entityType: "person", metadata: { source: "signup" } })
+ * ```
  *
  * @since 0.1.0
  * @category mint
@@ -145,6 +172,12 @@ export type MintRequest = typeof MintRequest.Type
  * Query parameters of `POST /v1/mint`: region (1–9), jurisdiction (three letters) and trust level
  * (0–5); the service defaults them to 1, USA and 0.
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const params: typeof Api.MintUrlParams.Type = { region: "3", jurisdiction: "GBR", trust: "2" }
+ * ```
+ *
  * @since 0.1.0
  * @category mint
  */
@@ -156,6 +189,13 @@ export const MintUrlParams = Schema.Struct({
 
 /**
  * A mint that succeeded: a permanent ID and its components.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const isMinted = Schema.is(Api.MintSuccess)
+ * ```
  *
  * @since 0.1.0
  * @category mint
@@ -176,6 +216,13 @@ export type MintSuccess = typeof MintSuccess.Type
 
 /**
  * A degraded mint: the service answered 200 with a fallback placeholder.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const isPlaceholder = Schema.is(Api.MintFallback)
+ * ```
  *
  * @since 0.1.0
  * @category mint
@@ -198,6 +245,13 @@ export type MintFallback = typeof MintFallback.Type
 /**
  * Every 2xx answer of `POST /v1/mint`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const decode = Schema.decodeUnknownEither(Api.MintResponse) // Left: MalformedResponse material
+ * ```
+ *
  * @since 0.1.0
  * @category mint
  */
@@ -216,6 +270,13 @@ export type MintResponse = typeof MintResponse.Type
 /**
  * The body of `POST /api/validate`. The ID is sent as a string: judging it is the service's job.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const body = Schema.encodeSync(Api.ValidateRequest)({ id: "03-1-USA-5537-P-2602-0-38" })
+ * ```
+ *
  * @since 0.1.0
  * @category validate
  */
@@ -232,6 +293,13 @@ export type ValidateRequest = typeof ValidateRequest.Type
 /**
  * The service knows the ID.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const known = Schema.is(Api.ValidateValid)
+ * ```
+ *
  * @since 0.1.0
  * @category validate
  */
@@ -245,6 +313,13 @@ export const ValidateValid = Schema.Struct({
 /**
  * The service does not accept the ID: malformed, or well-formed but never issued (`error` says which).
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const refused = Schema.is(Api.ValidateInvalid)
+ * ```
+ *
  * @since 0.1.0
  * @category validate
  */
@@ -257,6 +332,13 @@ export const ValidateInvalid = Schema.Struct({
 
 /**
  * Every 2xx answer of `POST /api/validate`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const decode = Schema.decodeUnknownEither(Api.ValidateResponse)
+ * ```
  *
  * @since 0.1.0
  * @category validate
@@ -274,6 +356,12 @@ export type ValidateResponse = typeof ValidateResponse.Type
 /**
  * The `error` our reference server gives for an ID that is well-formed but was never minted there.
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const neverIssued = (answer: Api.ValidateResponse) => !answer.valid && answer.error === Api.unknownIdError
+ * ```
+ *
  * @since 0.1.0
  * @category validate
  */
@@ -285,6 +373,13 @@ export const unknownIdError = "NOT_FOUND"
 
 /**
  * The answer of `GET /health`. `status` is `"ok"` when the service is fully up.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const up = (u: unknown) => Schema.is(Api.HealthResponse)(u) && u.status === "ok"
+ * ```
  *
  * @since 0.1.0
  * @category health
@@ -316,6 +411,12 @@ const errorBody = <const Code extends string>(code: Code, status: number) =>
 /**
  * 400: the request is malformed.
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.InvalidRequestBody.Type = { success: false, error: "INVALID_REQUEST", message: "entityType is required" }
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -323,6 +424,12 @@ export const InvalidRequestBody = errorBody("INVALID_REQUEST", 400)
 
 /**
  * 401: the bearer token is missing or wrong.
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.UnauthorizedBody.Type = { success: false, error: "UNAUTHORIZED", message: "invalid bearer token" }
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -332,6 +439,12 @@ export const UnauthorizedBody = errorBody("UNAUTHORIZED", 401)
 /**
  * 404: no such resource.
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.NotFoundBody.Type = { success: false, error: "NOT_FOUND", message: "no such endpoint" }
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -339,6 +452,12 @@ export const NotFoundBody = errorBody("NOT_FOUND", 404)
 
 /**
  * 409: the `Idempotency-Key` was used before with another body.
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.IdempotencyConflictBody.Type = { success: false, error: "IDEMPOTENCY_CONFLICT", message: "key reused" }
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -348,6 +467,12 @@ export const IdempotencyConflictBody = errorBody("IDEMPOTENCY_CONFLICT", 409)
 /**
  * 413: the request body is over the server's limit.
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.PayloadTooLargeBody.Type = { success: false, error: "PAYLOAD_TOO_LARGE", message: "over 16384 bytes" }
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -355,6 +480,12 @@ export const PayloadTooLargeBody = errorBody("PAYLOAD_TOO_LARGE", 413)
 
 /**
  * 422: the sequence space of a prefix (region, jurisdiction, type, month) is used up: 10 000 IDs.
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.SequenceExhaustedBody.Type = { success: false, error: "SEQUENCE_EXHAUSTED", message: "1-USA-P-2602 is full" }
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -364,6 +495,12 @@ export const SequenceExhaustedBody = errorBody("SEQUENCE_EXHAUSTED", 422)
 /**
  * 429: too many requests; the answer carries `Retry-After`.
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.RateLimitedBody.Type = { success: false, error: "RATE_LIMITED", message: "retry after 1 s" }
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -372,6 +509,12 @@ export const RateLimitedBody = errorBody("RATE_LIMITED", 429)
 /**
  * 503: the service is unavailable; the answer may carry `Retry-After`.
  *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.ServiceUnavailableBody.Type = { success: false, error: "SERVICE_UNAVAILABLE", message: "down" }
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -379,6 +522,13 @@ export const ServiceUnavailableBody = errorBody("SERVICE_UNAVAILABLE", 503)
 
 /**
  * Any error body of the contract (`{ success: false, error, message }`), whatever its code.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const serverMessage = Schema.decodeUnknownOption(Api.ErrorBody)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -396,6 +546,13 @@ export const ErrorBody = Schema.Struct({
 /**
  * Bearer-token authentication of the `ids` group.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const allowAll = Api.Authorization.of({ bearer: () => Effect.void })
+ * ```
+ *
  * @since 0.1.0
  * @category security
  */
@@ -406,6 +563,13 @@ export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("effec
 
 /**
  * Minting and validation: authenticated.
+ *
+ * @example
+ * ```ts
+ * import { HttpApiBuilder } from "@effect/platform"
+ * import * as Api from "effect-chittyid/Api"
+ * // HttpApiBuilder.group(Api.ChittyIdApi, "ids", (handlers) => handlers.handle("mint", ...).handle("validate", ...))
+ * ```
  *
  * @since 0.1.0
  * @category api
@@ -432,6 +596,15 @@ export class IdsGroup extends HttpApiGroup.make("ids")
 
 /**
  * Health: public.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpApiBuilder } from "@effect/platform"
+ * import * as Api from "effect-chittyid/Api"
+ * const health = Effect.succeed({ status: "ok", service: "me", version: "1", timestamp: new Date().toISOString() })
+ * const HealthLive = HttpApiBuilder.group(Api.ChittyIdApi, "health", (h) => h.handle("health", () => health).handle("healthAlias", () => health))
+ * ```
  *
  * @since 0.1.0
  * @category api

@@ -687,6 +687,12 @@ export interface MakeOptions {
 /**
  * The format version written by {@link make} unless told otherwise.
  *
+ * @example
+ * ```ts
+ * import * as ChittyId from "effect-chittyid/ChittyId"
+ * ChittyId.currentVersion // "03"
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -874,6 +880,13 @@ export const arbitrary = Arbitrary.make(ChittyId)
 
 /**
  * A generator of fallback IDs, from the Schema's own `Arbitrary`.
+ *
+ * @example
+ * ```ts
+ * import { FastCheck } from "effect"
+ * import * as ChittyId from "effect-chittyid/ChittyId"
+ * FastCheck.sample(ChittyId.fallbackArbitrary, 2) // two placeholder IDs
+ * ```
  *
  * @since 0.1.0
  * @category testing

@@ -86,6 +86,13 @@ export interface Options {
 /**
  * The client tag and its layers.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { IdServiceClient } from "effect-chittyid/IdServiceClient"
+ * const ping = Effect.flatMap(IdServiceClient, (client) => client.health("2 seconds"))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */

@@ -219,6 +219,14 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
 /**
  * Every failure of `IdService`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Effect } from "effect"
+ * import * as IdServiceError from "effect-chittyid/IdServiceError"
+ * const describe = (e: IdServiceError.IdServiceError) => `${e._tag}: ${e.message}`
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -236,6 +244,13 @@ export type IdServiceError =
 
 /**
  * Schema of every failure (for RPC, logs, persistence).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as IdServiceError from "effect-chittyid/IdServiceError"
+ * const encode = Schema.encodeSync(IdServiceError.IdServiceError) // for logs, RPC, persistence
+ * ```
  *
  * @since 0.1.0
  * @category schemas

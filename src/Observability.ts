@@ -32,6 +32,13 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 /**
  * The client's metrics. Labels are added where they are recorded (`Metric.tagged`).
  *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import * as Observability from "effect-chittyid/Observability"
+ * const retries = Metric.value(Observability.metrics.retries).pipe(Effect.map((s) => s.count))
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */

@@ -24,6 +24,14 @@ import type * as IdServiceConfig from "./IdServiceConfig.ts"
 /**
  * The live `IdService` configured from `CHITTY_ID_*`, over undici.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ * import * as Node from "effect-chittyid/node"
+ * const program = IdService.mint({ entityType: "P" }).pipe(Effect.provide(Node.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
