@@ -222,7 +222,6 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
  * @example
  * ```ts
  * import { Schema } from "effect"
- * import { Effect } from "effect"
  * import * as IdServiceError from "effect-chittyid/IdServiceError"
  * const describe = (e: IdServiceError.IdServiceError) => `${e._tag}: ${e.message}`
  * ```
