@@ -30,17 +30,17 @@ const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? "").split(",")) : 
 const sizes = quick
   ? {
     rounds: 3,
-    warmup: 300,
-    calls: { 1: 300, 16: 1_000, 64: 1_500 } as Record<number, number>,
-    pipeline: { small: 5_000, large: 20_000, concurrency: 64 },
-    validate: { ids: 500, hitPasses: 40 },
-    breaker: { calls: 20_000 },
+    warmup: 200,
+    calls: { 1: 200, 16: 600, 64: 1_000 } as Record<number, number>,
+    pipeline: { small: 2_500, large: 10_000, concurrency: 64 },
+    validate: { ids: 300, hitPasses: 40 },
+    breaker: { calls: 10_000 },
     extras: false
   }
   : {
     rounds: 5,
-    warmup: 1_000,
-    calls: { 1: 2_000, 16: 5_000, 64: 8_000 } as Record<number, number>,
+    warmup: 500,
+    calls: { 1: 1_000, 16: 2_000, 64: 4_000 } as Record<number, number>,
     pipeline: { small: 25_000, large: 100_000, concurrency: 64 },
     validate: { ids: 2_000, hitPasses: 50 },
     breaker: { calls: 100_000 },
