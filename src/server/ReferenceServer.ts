@@ -28,39 +28,28 @@
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
-import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { createHash, randomInt, randomUUID, timingSafeEqual } from "node:crypto"
+import { randomInt, randomUUID } from "node:crypto"
 import * as Http from "node:http"
-import * as Api from "../Api.ts"
-import * as ChittyId from "../ChittyId.ts"
 import * as Admin from "./Admin.ts"
 import * as Counts from "./Counts.ts"
 import * as Fault from "./Faults.ts"
 import * as IdempotencyStore from "./IdempotencyStore.ts"
+import * as FrontDoor from "./internal/frontDoor.ts"
+import * as Handlers from "./internal/handlers.ts"
+import { resetAll, serviceName as internalServiceName, sha256, snapshot, type State } from "./internal/state.ts"
 import * as Registry from "./Registry.ts"
 
 // -----------------------------------------------------------------------------
@@ -226,7 +215,7 @@ export const makeAdminClient: typeof Admin.makeClient = Admin.makeClient
  * @since 0.1.0
  * @category constants
  */
-export const serviceName = "chittyid-reference"
+export const serviceName: typeof internalServiceName = internalServiceName
 
 /**
  * Options of {@link ReferenceServer.layer}. All optional.
@@ -319,18 +308,6 @@ export class ReferenceServer extends Context.Tag("effect-chittyid/ReferenceServe
 // State
 // -----------------------------------------------------------------------------
 
-interface State {
-  readonly tokenDigest: Buffer
-  readonly version: string
-  readonly maxBodyBytes: number
-  readonly registry: Registry.Registry
-  readonly store: IdempotencyStore.IdempotencyStore<Api.MintResponse, MintFailure>
-  readonly counters: Counts.Counters
-  readonly injector: Fault.Injector
-}
-
-const sha256 = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
-
 const validateOptions = (options: Options): void => {
   const bad = (message: string) => {
     throw new RangeError(`ReferenceServer: ${message}`)
@@ -409,14 +386,6 @@ export const make = (
     })
   })
 
-const snapshot = (state: State): Effect.Effect<ServerCounts> =>
-  Effect.flatMap(state.injector.injected, (injected) => state.counters.snapshot(injected, state.registry.size()))
-
-const resetAll = (state: State): Effect.Effect<void> =>
-  Effect.all([state.registry.clear, state.store.clear, state.counters.clear, state.injector.reset], {
-    discard: true
-  })
-
 const closeAllConnections = (server: Http.Server): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
     if (!server.listening) return resume(Effect.void)
@@ -429,489 +398,23 @@ const closeAllConnections = (server: Http.Server): Effect.Effect<void> =>
 // -----------------------------------------------------------------------------
 
 const serverLayer = (state: State) =>
-  HttpApiBuilder.serve(frontDoor(state)).pipe(
-    Layer.provide(HttpApiBuilder.middleware(Admin.ServerApi, contractErrors)),
+  HttpApiBuilder.serve(FrontDoor.frontDoor(state)).pipe(
+    Layer.provide(HttpApiBuilder.middleware(Admin.ServerApi, FrontDoor.contractErrors)),
     Layer.provide(
       HttpApiBuilder.api(Admin.ServerApi).pipe(
         Layer.provide(
-          Layer.mergeAll(idsLive(state), healthLive(state), adminLive(state)).pipe(
-            Layer.provide(authorizationLive(state))
+          Layer.mergeAll(Handlers.idsLive(state), Handlers.healthLive(state), Handlers.adminLive(state)).pipe(
+            Layer.provide(Handlers.authorizationLive(state))
           )
         )
       )
     ),
     Layer.provide(
-      Layer.succeed(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(hardBodyCap(state.maxBodyBytes))))
+      Layer.succeed(
+        HttpIncomingMessage.MaxBodySize,
+        Option.some(FileSystem.Size(FrontDoor.hardBodyCap(state.maxBodyBytes)))
+      )
     ),
     // A test double needs no server span per request: keep the hot path lean.
     HttpMiddleware.withTracerDisabledWhen(() => true)
   )
-
-// -----------------------------------------------------------------------------
-// Contract bodies
-// -----------------------------------------------------------------------------
-
-const errorBody = <const Code extends string>(error: Code, message: string) => ({
-  success: false as const,
-  error,
-  message
-})
-
-type InvalidRequest = typeof Api.InvalidRequestBody.Type
-type MintFailure =
-  | InvalidRequest
-  | typeof Api.IdempotencyConflictBody.Type
-  | typeof Api.SequenceExhaustedBody.Type
-
-const invalidRequest = (message: string): InvalidRequest => errorBody("INVALID_REQUEST", message)
-
-const jsonError = (status: number, error: string, message: string, headers?: Record<string, string>) =>
-  HttpServerResponse.unsafeJson(errorBody(error, message), headers === undefined ? { status } : { status, headers })
-
-const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
-
-// -----------------------------------------------------------------------------
-// Authorization
-// -----------------------------------------------------------------------------
-
-const unauthorized = (message: string) => Effect.fail(errorBody("UNAUTHORIZED", message))
-
-const authorizationLive = (state: State) =>
-  Layer.succeed(
-    Api.Authorization,
-    Api.Authorization.of({
-      bearer: (presented) =>
-        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-          const header = request.headers["authorization"]
-          if (header === undefined || header === "") {
-            return unauthorized("missing bearer token: send Authorization: Bearer <token>")
-          }
-          if (header.length < 7 || header.slice(0, 7).toLowerCase() !== "bearer ") {
-            return unauthorized("the Authorization header must use the Bearer scheme")
-          }
-          // Constant time: compare fixed-length digests, never the tokens themselves.
-          return timingSafeEqual(sha256(Redacted.value(presented)), state.tokenDigest)
-            ? Effect.void
-            : unauthorized("invalid bearer token")
-        })
-    })
-  )
-
-// -----------------------------------------------------------------------------
-// Mint
-// -----------------------------------------------------------------------------
-
-interface MintInput {
-  readonly region: ChittyId.Region
-  readonly jurisdiction: string
-  readonly entityType: ChittyId.EntityTypeCode
-  readonly trustLevel: ChittyId.TrustLevel
-}
-
-const quote = (value: string): string => JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value)
-
-const entityTypeHelp = `one of ${ChittyId.entityTypeInputs.join(", ")}`
-
-const parseEntityType = (payload: Api.MintRequest): Either.Either<ChittyId.EntityTypeCode, string> => {
-  const { entity_type, entityType } = payload
-  const input = entityType ?? entity_type
-  if (input === undefined) return Either.left(`entityType is required: ${entityTypeHelp}`)
-  const code = ChittyId.entityTypeOf(input)
-  if (Option.isNone(code)) return Either.left(`entityType ${quote(input)} is not an entity type: ${entityTypeHelp}`)
-  if (entityType !== undefined && entity_type !== undefined) {
-    const other = ChittyId.entityTypeOf(entity_type)
-    if (Option.isNone(other) || other.value !== code.value) {
-      return Either.left(`entityType ${quote(entityType)} and entity_type ${quote(entity_type)} disagree`)
-    }
-  }
-  return Either.right(code.value)
-}
-
-const singleDigit = (value: string, max: number): number | undefined => {
-  if (value.length !== 1) return undefined
-  const digit = value.charCodeAt(0) - 48
-  return digit >= 0 && digit <= max ? digit : undefined
-}
-
-/** Checks the whole request and reports every problem, not just the first. */
-const parseMintInput = (
-  payload: Api.MintRequest,
-  urlParams: typeof Api.MintUrlParams.Type
-): Either.Either<MintInput, string> => {
-  const problems: Array<string> = []
-  const entityType = parseEntityType(payload)
-  if (Either.isLeft(entityType)) problems.push(entityType.left)
-  const region = urlParams.region === undefined ? 1 : singleDigit(urlParams.region, 9)
-  if (region === undefined || region === 0) {
-    problems.push(`region must be one digit from 1 to 9, got ${quote(urlParams.region ?? "")}`)
-  }
-  const jurisdiction = urlParams.jurisdiction ?? "USA"
-  if (!Schema.is(ChittyId.Jurisdiction)(jurisdiction)) {
-    problems.push(`jurisdiction must be three upper-case letters A–Z (e.g. USA), got ${quote(jurisdiction)}`)
-  } else if (jurisdiction === "ERR") {
-    problems.push("jurisdiction ERR is reserved for fallback IDs")
-  }
-  const trust = urlParams.trust === undefined ? 0 : singleDigit(urlParams.trust, 5)
-  if (trust === undefined) problems.push(`trust must be one digit from 0 to 5, got ${quote(urlParams.trust ?? "")}`)
-  if (problems.length > 0 || Either.isLeft(entityType)) return Either.left(problems.join("; "))
-  return Either.right({
-    region: region as ChittyId.Region,
-    jurisdiction,
-    entityType: entityType.right,
-    trustLevel: trust as ChittyId.TrustLevel
-  })
-}
-
-interface Minted {
-  readonly response: Api.MintResponse
-  /** A new ID was committed by this request (not a fallback, not a replay). */
-  readonly committed: boolean
-}
-
-const mintOnce = (
-  state: State,
-  payload: Api.MintRequest,
-  urlParams: typeof Api.MintUrlParams.Type,
-  idempotencyKey: string | null
-): Effect.Effect<Minted, MintFailure> =>
-  Effect.gen(function*() {
-    const input = parseMintInput(payload, urlParams)
-    if (Either.isLeft(input)) return yield* Effect.fail(invalidRequest(input.left))
-    const date = yield* now
-    const timestamp = date.toISOString()
-    const yearMonth = ChittyId.yearMonthOf(date)
-    const fallbackCode = yield* state.injector.fallback
-    if (fallbackCode !== undefined) {
-      const chittyId = ChittyId.makeFallback({ errorCode: fallbackCode, entityType: input.right.entityType, yearMonth })
-      return {
-        committed: false,
-        response: {
-          success: true,
-          chittyId,
-          fallback: true,
-          errorCode: fallbackCode,
-          message: `minting is degraded (${fallbackCode}): this is a placeholder, not a permanent ChittyID`,
-          timestamp
-        }
-      } as const
-    }
-    const chittyId = yield* state.registry.mint({
-      ...input.right,
-      yearMonth,
-      idempotencyKey,
-      metadata: payload.metadata ?? null,
-      mintedAt: timestamp
-    }).pipe(Effect.catchTag("SequenceExhausted", (e) => Effect.fail(errorBody("SEQUENCE_EXHAUSTED", e.message))))
-    const parts = ChittyId.parseOrThrow(chittyId)
-    return {
-      committed: true,
-      response: { success: true, chittyId, components: Api.componentsOf(parts), timestamp }
-    } as const
-  })
-
-const maxKeyLength = 256
-
-/**
- * The first request with a key claims it and mints; any other request with the same key and the
- * same body and query (concurrent or later) awaits that answer; the same key with another request
- * is a 409. A failure or a fallback is not kept: the key is released so a retry may mint.
- */
-const mintIdempotent = (
-  state: State,
-  key: string,
-  payload: Api.MintRequest,
-  urlParams: typeof Api.MintUrlParams.Type
-): Effect.Effect<Minted, MintFailure> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function*() {
-      const claim = yield* state.store.claim(key, IdempotencyStore.fingerprint({ payload, urlParams }))
-      if (claim._tag === "Conflict") {
-        return yield* Effect.fail(errorBody(
-          "IDEMPOTENCY_CONFLICT",
-          "this Idempotency-Key was already used with another request (body or query differ); use a new key"
-        ))
-      }
-      if (claim._tag === "Existing") {
-        const response = yield* restore(Deferred.await(claim.entry.deferred))
-        state.counters.replay()
-        return { response, committed: false }
-      }
-      const exit = yield* Effect.exit(mintOnce(state, payload, urlParams, key))
-      if (Exit.isFailure(exit) || exit.value.response.fallback === true) {
-        yield* state.store.release(key, claim.entry)
-      }
-      yield* Deferred.done(claim.entry.deferred, Exit.map(exit, (minted) => minted.response))
-      return yield* exit
-    })
-  )
-
-/** Destroys the connection under a request; the request's fiber is interrupted when it closes. */
-const dropConnection = (request: HttpServerRequest.HttpServerRequest, how: "close" | "reset"): Effect.Effect<never> =>
-  Effect.zipRight(
-    Effect.sync(() => {
-      const socket = NodeHttpServerRequest.toIncomingMessage(request).socket
-      if (how === "reset") socket.resetAndDestroy()
-      else socket.destroy()
-    }),
-    Effect.interruptible(Effect.never)
-  )
-
-const idsLive = (state: State) =>
-  HttpApiBuilder.group(Admin.ServerApi, "ids", (handlers) =>
-    handlers
-      .handle("mint", ({ headers, payload, request, urlParams }) =>
-        Effect.gen(function*() {
-          const key = headers[Api.idempotencyKeyHeader]
-          if (key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
-            return yield* Effect.fail(invalidRequest(`Idempotency-Key must be 1 to ${maxKeyLength} characters`))
-          }
-          const minted = key === undefined
-            ? yield* mintOnce(state, payload, urlParams, null)
-            : yield* mintIdempotent(state, key, payload, urlParams)
-          if (minted.committed && (yield* state.injector.loseAnswer)) {
-            return yield* dropConnection(request, "close")
-          }
-          return minted.response
-        }))
-      .handle("validate", ({ payload }) => validate(state, payload.id)))
-
-// -----------------------------------------------------------------------------
-// Validate and health
-// -----------------------------------------------------------------------------
-
-const validate = (state: State, id: string): Effect.Effect<Api.ValidateResponse> =>
-  Effect.map(now, (date): Api.ValidateResponse => {
-    const timestamp = date.toISOString()
-    const parsed = ChittyId.parse(id)
-    if (Either.isLeft(parsed)) return { success: true, valid: false, error: parsed.left.reason, timestamp }
-    const parts = parsed.right
-    if (parts.kind === "fallback") {
-      return {
-        success: true,
-        valid: false,
-        error: `a fallback ID (error ${parts.errorCode}) is a placeholder, not a permanent ChittyID`,
-        timestamp
-      }
-    }
-    if (state.registry.lookup(id) === undefined) {
-      return { success: true, valid: false, error: Api.unknownIdError, timestamp }
-    }
-    return { success: true, valid: true, components: Api.componentsOf(parts), timestamp }
-  })
-
-const healthLive = (state: State) => {
-  const health = Effect.map(now, (date) => ({
-    status: "ok",
-    service: serviceName,
-    version: state.version,
-    timestamp: date.toISOString()
-  }))
-  return HttpApiBuilder.group(
-    Admin.ServerApi,
-    "health",
-    (handlers) => handlers.handle("health", () => health).handle("healthAlias", () => health)
-  )
-}
-
-// -----------------------------------------------------------------------------
-// Admin
-// -----------------------------------------------------------------------------
-
-const adminLive = (state: State) =>
-  HttpApiBuilder.group(Admin.ServerApi, "admin", (handlers) =>
-    handlers
-      .handle("counts", () => snapshot(state))
-      .handle("mintLog", () => state.registry.log)
-      .handle("faults", () => state.injector.current)
-      .handle("setFaults", ({ payload }) => Effect.zipRight(state.injector.set(payload), state.injector.current))
-      .handle("reset", () => resetAll(state)))
-
-// -----------------------------------------------------------------------------
-// Errors in the contract's shape
-// -----------------------------------------------------------------------------
-
-/**
- * One readable line from a decode error: an issue per path, without the noise of the union members
- * an optional or nullable field adds ("Expected undefined", "Expected null").
- */
-const describeDecodeError = (error: HttpApiDecodeError): string => {
-  const byPath = new Map<string, string>()
-  const noise = /^Expected (undefined|null), actual/
-  const issues = error.issues.filter((issue) => !noise.test(issue.message))
-  for (const issue of issues.length > 0 ? issues : error.issues) {
-    const path = issue.path.map(String).join(".")
-    if (!byPath.has(path)) byPath.set(path, path === "" ? issue.message : `${path}: ${issue.message}`)
-  }
-  return `invalid request: ${byPath.size > 0 ? Array.from(byPath.values()).join("; ") : error.message}`
-}
-
-const isRequestError = (u: unknown): u is { readonly reason: string; readonly cause?: unknown } =>
-  Predicate.hasProperty(u, "_tag") && u._tag === "RequestError" && Predicate.hasProperty(u, "reason")
-
-const isTooLarge = (cause: unknown): boolean => cause instanceof Error && cause.message === "maxBytes exceeded"
-
-/**
- * API-level middleware: what the platform would answer in its own shapes (a body that does not
- * decode, is not JSON or is too large; an unknown route) comes out in the contract's
- * `{ success: false, error, message }` instead. Typed errors of the handlers pass through.
- */
-const contractErrors = (app: HttpApp.Default): HttpApp.Default =>
-  Effect.catchAllCause(app, (cause) => {
-    const failure = Cause.failureOption(cause)
-    if (Option.isSome(failure)) {
-      const error: unknown = failure.value
-      if (error instanceof HttpApiDecodeError) {
-        return Effect.succeed(jsonError(400, "INVALID_REQUEST", describeDecodeError(error)))
-      }
-      if (Predicate.isTagged(error, "RouteNotFound")) {
-        return Effect.succeed(jsonError(404, "NOT_FOUND", "no such endpoint"))
-      }
-      return Effect.failCause(cause)
-    }
-    const defect = Cause.dieOption(cause)
-    if (Option.isSome(defect) && isRequestError(defect.value)) {
-      const requestError = defect.value
-      if (isTooLarge(requestError.cause)) return Effect.succeed(tooLarge(0))
-      if (requestError.reason === "Decode") {
-        const detail = requestError.cause instanceof Error ? `: ${requestError.cause.message}` : ""
-        return Effect.succeed(jsonError(400, "INVALID_REQUEST", `the request body is not valid JSON${detail}`))
-      }
-    }
-    if (Option.isSome(defect)) {
-      // A bug of the server: say so in the contract's shape, and log the cause (never the request).
-      return Effect.as(
-        Effect.logError("reference server defect", cause),
-        jsonError(500, "INTERNAL_ERROR", "internal error of the reference server")
-      )
-    }
-    return Effect.failCause(cause)
-  })
-
-const tooLarge = (limit: number) =>
-  jsonError(
-    413,
-    "PAYLOAD_TOO_LARGE",
-    limit > 0 ? `the request body is over the limit of ${limit} bytes` : "the request body is over the limit",
-    { connection: "close" }
-  )
-
-// -----------------------------------------------------------------------------
-// Front door: counts, body limit, faults
-// -----------------------------------------------------------------------------
-
-const classify = (method: string, url: string): Fault.Endpoint | "admin" => {
-  const query = url.indexOf("?")
-  const path = query === -1 ? url : url.slice(0, query)
-  if (path === Api.paths.mint) return method === "POST" ? "mint" : "other"
-  if (path === Api.paths.validate) return method === "POST" ? "validate" : "other"
-  if (path === Api.paths.health || path === Api.paths.healthAlias) {
-    return method === "GET" || method === "HEAD" ? "health" : "other"
-  }
-  return path.startsWith(Admin.paths.prefix) ? "admin" : "other"
-}
-
-const retryAfterHeader = (seconds: number, format: Fault.RetryAfterFormat): Effect.Effect<string> =>
-  format === "seconds"
-    ? Effect.succeed(String(seconds))
-    : Effect.map(
-      Clock.currentTimeMillis,
-      // An HTTP-date has whole seconds: round up so the date is never earlier than intended.
-      (millis) => new Date(Math.ceil((millis + seconds * 1000) / 1000) * 1000).toUTCString()
-    )
-
-const inject = (
-  request: HttpServerRequest.HttpServerRequest,
-  endpoint: Fault.Endpoint,
-  decision: Fault.Decision,
-  next: HttpApp.Default
-): HttpApp.Default => {
-  const action = decision.action
-  const act: HttpApp.Default = Effect.suspend(() => {
-    switch (action._tag) {
-      case "Pass":
-        return next
-      case "Refuse":
-        return dropConnection(request, "close")
-      case "Reset":
-        return dropConnection(request, "reset")
-      case "Hang":
-        return Effect.interruptible(Effect.never)
-      case "RateLimited":
-        return Effect.map(retryAfterHeader(action.retryAfter, action.format), (retryAfter) =>
-          jsonError(
-            429,
-            "RATE_LIMITED",
-            `too many requests (injected fault): retry after ${action.retryAfter} s`,
-            { "retry-after": retryAfter }
-          ))
-      case "Unavailable": {
-        const { format, retryAfter } = action
-        return retryAfter === undefined
-          ? Effect.succeed(jsonError(503, "SERVICE_UNAVAILABLE", "the service is unavailable (injected fault)"))
-          : Effect.map(retryAfterHeader(retryAfter, format), (header) =>
-            jsonError(
-              503,
-              "SERVICE_UNAVAILABLE",
-              `the service is unavailable (injected fault): retry after ${retryAfter} s`,
-              { "retry-after": header }
-            ))
-      }
-      case "Garbage":
-        return Effect.map(now, (date) => {
-          const garbage = Fault.garbageBody(action.kind, endpoint, action.draw, date.toISOString())
-          return HttpServerResponse.text(garbage.body, { status: 200, contentType: garbage.contentType })
-        })
-    }
-  })
-  // A refusal is immediate: nothing about the request is waited for.
-  return decision.delayMs > 0 && action._tag !== "Refuse"
-    ? Effect.zipRight(Effect.interruptible(Effect.sleep(Duration.millis(decision.delayMs))), act)
-    : act
-}
-
-/**
- * Wraps the whole app (outside `HttpApiBuilder`, so it sees the final status): counts the request,
- * lets the fault injector decide, enforces the declared body size, counts the response. The admin
- * plane passes straight through, uncounted and never faulted.
- */
-const frontDoor = (state: State) => (app: HttpApp.Default): HttpApp.Default =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const limited = withBodyLimit(state, request, app)
-    const endpoint = classify(request.method, request.url)
-    if (endpoint === "admin") return limited
-    state.counters.request(endpoint)
-    const answer = state.injector.active()
-      ? Effect.flatMap(state.injector.decide(endpoint), (decision) => inject(request, endpoint, decision, limited))
-      : limited
-    return Effect.map(answer, (response) => {
-      state.counters.response(response.status)
-      return response
-    })
-  })
-
-/**
- * A body declared over the limit (`Content-Length`) is answered 413 before it is read. A chunked
- * body is read here (the platform caches it for the API) and answered 413 if it is over the limit;
- * past a hard cap the platform cuts the connection instead of buffering more.
- */
-const withBodyLimit = (
-  state: State,
-  request: HttpServerRequest.HttpServerRequest,
-  app: HttpApp.Default
-): HttpApp.Default => {
-  const length = request.headers["content-length"]
-  if (length !== undefined) {
-    return Number(length) > state.maxBodyBytes ? Effect.succeed(tooLarge(state.maxBodyBytes)) : app
-  }
-  if (request.headers["transfer-encoding"] === undefined) return app
-  return Effect.flatMap(
-    Effect.either(request.text),
-    (text) =>
-      Either.isRight(text) && Buffer.byteLength(text.right, "utf8") > state.maxBodyBytes
-        ? Effect.succeed(tooLarge(state.maxBodyBytes))
-        : app
-  )
-}
-
-/** How much of a chunked body is buffered at most before the connection is cut. */
-const hardBodyCap = (maxBodyBytes: number): number => Math.max(1024 * 1024, 4 * maxBodyBytes)

@@ -1,0 +1,67 @@
+/**
+ * What every part of the reference server shares: its state and the contract's error bodies.
+ *
+ * @internal
+ */
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import { createHash } from "node:crypto"
+import type * as Api from "../../Api.ts"
+import type * as Counts from "../Counts.ts"
+import type * as Fault from "../Faults.ts"
+import type * as IdempotencyStore from "../IdempotencyStore.ts"
+import type * as Registry from "../Registry.ts"
+
+/** The `service` the health endpoint names. */
+export const serviceName = "chittyid-reference"
+
+// -----------------------------------------------------------------------------
+// State
+// -----------------------------------------------------------------------------
+
+/** The server's state: one per `ReferenceServer.make`. */
+export interface State {
+  readonly tokenDigest: Buffer
+  readonly version: string
+  readonly maxBodyBytes: number
+  readonly registry: Registry.Registry
+  readonly store: IdempotencyStore.IdempotencyStore<Api.MintResponse, MintFailure>
+  readonly counters: Counts.Counters
+  readonly injector: Fault.Injector
+}
+
+export const sha256 = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
+
+// -----------------------------------------------------------------------------
+// Contract bodies
+// -----------------------------------------------------------------------------
+
+export const errorBody = <const Code extends string>(error: Code, message: string) => ({
+  success: false as const,
+  error,
+  message
+})
+
+export type InvalidRequest = typeof Api.InvalidRequestBody.Type
+export type MintFailure =
+  | InvalidRequest
+  | typeof Api.IdempotencyConflictBody.Type
+  | typeof Api.SequenceExhaustedBody.Type
+
+export const invalidRequest = (message: string): InvalidRequest => errorBody("INVALID_REQUEST", message)
+
+export const jsonError = (status: number, error: string, message: string, headers?: Record<string, string>) =>
+  HttpServerResponse.unsafeJson(errorBody(error, message), headers === undefined ? { status } : { status, headers })
+
+export const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+
+/** The counts as the admin plane and `ReferenceServer.counts` report them. */
+export const snapshot = (state: State): Effect.Effect<Counts.ServerCounts> =>
+  Effect.flatMap(state.injector.injected, (injected) => state.counters.snapshot(injected, state.registry.size()))
+
+/** Clears the registry, the idempotency store, the counts and the faults. */
+export const resetAll = (state: State): Effect.Effect<void> =>
+  Effect.all([state.registry.clear, state.store.clear, state.counters.clear, state.injector.reset], {
+    discard: true
+  })
