@@ -217,7 +217,7 @@ export const effectChittyId = async (
   return {
     _tag: "Effect",
     name,
-    runtime: runtime as ManagedRuntime.ManagedRuntime<never, never>,
+    run: (effect) => runtime.runPromise(effect),
     call: () => Effect.suspend(() => service.mint(nextTarget())),
     close: () => runtime.dispose()
   }
@@ -239,9 +239,6 @@ export const effectChittyIdPromise = async (name: string, server: Server): Promi
 export const nodeHttpKeepAlive: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerWithoutAgent.pipe(
   Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true }))
 )
-
-/** `NodeHttpClient.layer` as shipped (node:http, an agent with Node's defaults: no keep-alive). */
-export const nodeHttpDefault: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layer
 
 /**
  * `@effect/platform`'s `HttpClient` over `NodeHttpClient.layerUndici` with none of the library: the
@@ -276,7 +273,7 @@ export const effectPlatform = async (
   return {
     _tag: "Effect",
     name,
-    runtime: runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>,
+    run: (effect) => runtime.runPromise(effect),
     call: () => Effect.suspend(() => mint(wireMint(nextTarget()))),
     close: () => runtime.dispose()
   }

@@ -8,7 +8,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as ManagedRuntime from "effect/ManagedRuntime"
 
 /** What one round measured. */
 export interface Round {
@@ -32,7 +31,8 @@ export type Contender =
   | {
     readonly _tag: "Effect"
     readonly name: string
-    readonly runtime: ManagedRuntime.ManagedRuntime<never, never>
+    /** Runs an effect on the contender's runtime (`ManagedRuntime.runPromise`). */
+    readonly run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>
     readonly call: () => Effect.Effect<unknown, unknown>
     readonly close: () => Promise<void>
   }
@@ -85,12 +85,12 @@ const runPromise = async (
 }
 
 const runEffect = (
-  runtime: ManagedRuntime.ManagedRuntime<never, never>,
+  run: <A, E>(effect: Effect.Effect<A, E>) => Promise<A>,
   call: () => Effect.Effect<unknown, unknown>,
   total: number,
   concurrency: number
 ): Promise<Round> =>
-  runtime.runPromise(Effect.suspend(() => {
+  run(Effect.suspend(() => {
     const latencies = new Float64Array(total)
     let issued = 0
     let errors = 0
@@ -110,17 +110,14 @@ const runEffect = (
     })
     const cpuStarted = cpuNow()
     const started = performance.now()
-    return Effect.as(
-      Effect.all(Array.from({ length: Math.min(concurrency, total) }, () => worker), {
-        concurrency: "unbounded",
-        discard: true
-      }),
-      undefined
-    ).pipe(Effect.map(() => roundOf(latencies, started, cpuStarted, errors, firstError)))
+    return Effect.all(Array.from({ length: Math.min(concurrency, total) }, () => worker), {
+      concurrency: "unbounded",
+      discard: true
+    }).pipe(Effect.map(() => roundOf(latencies, started, cpuStarted, errors, firstError)))
   }))
 
 /** Runs `total` calls of the contender with `concurrency` workers. */
 export const round = (contender: Contender, total: number, concurrency: number): Promise<Round> =>
   contender._tag === "Promise"
     ? runPromise(contender.call, total, concurrency)
-    : runEffect(contender.runtime, contender.call, total, concurrency)
+    : runEffect(contender.run, contender.call, total, concurrency)

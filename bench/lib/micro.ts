@@ -42,7 +42,7 @@ const timeEach = <A, E>(calls: number, f: (i: number) => Effect.Effect<A, E>, ch
 
 /** The same through one `runPromise` per call. */
 const timeEachPromise = async <A, E>(
-  runtime: ManagedRuntime.ManagedRuntime<never, never>,
+  runtime: ManagedRuntime.ManagedRuntime<IdService.IdService, never>,
   calls: number,
   f: (i: number) => Effect.Effect<A, E>,
   check: (exit: Exit.Exit<A, E>) => void
@@ -90,10 +90,9 @@ export const validate = async (
       health: { interval: "1 hour" },
       cache: { capacity: Math.max(10_000, options.ids) }
     }).pipe(Layer.orDie)
-  ) as ManagedRuntime.ManagedRuntime<IdService.IdService, never>
+  )
   try {
     const service = await runtime.runPromise(IdService.IdService)
-    const neverRun = runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>
     const ids = await runtime.runPromise(
       Effect.forEach(
         Array.from({ length: options.ids }, nextTarget),
@@ -114,7 +113,7 @@ export const validate = async (
       timeEach(hits, (i) => service.validate(ids[i % ids.length]!, remote), sourceIs("cache"))
     )
     const cacheHitRunPromise = await timeEachPromise(
-      neverRun,
+      runtime,
       Math.min(hits, 20_000),
       (i) => service.validate(ids[i % ids.length]!, remote),
       sourceIs("cache")
@@ -158,10 +157,9 @@ export const breakerOpen = async (server: Server, options: { calls: number }): P
       health: { interval: "1 hour" },
       retry: { maxRetries: 0 }
     }).pipe(Layer.orDie)
-  ) as ManagedRuntime.ManagedRuntime<IdService.IdService, never>
+  )
   try {
     const service = await runtime.runPromise(IdService.IdService)
-    const neverRun = runtime as unknown as ManagedRuntime.ManagedRuntime<never, never>
     await runtime.runPromise(service.mint(nextTarget()))
     await server.setFaults({ errors: { rate: 1, endpoints: ["mint"] } })
     let tripCalls = 0
@@ -184,7 +182,7 @@ export const breakerOpen = async (server: Server, options: { calls: number }): P
     const target = nextTarget()
     const reject = await runtime.runPromise(timeEach(options.calls, () => service.mint(target), rejected))
     const rejectRunPromise = await timeEachPromise(
-      neverRun,
+      runtime,
       Math.min(options.calls, 20_000),
       () => service.mint(target),
       rejected

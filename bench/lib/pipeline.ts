@@ -29,10 +29,7 @@ export const pipeline = async (
   server: Server,
   options: { readonly small: number; readonly large: number; readonly concurrency: number }
 ): Promise<{ readonly small: PipelineRun; readonly large: PipelineRun }> => {
-  const runtime = ManagedRuntime.make(serviceLayer(server).pipe(Layer.orDie)) as ManagedRuntime.ManagedRuntime<
-    IdService.IdService,
-    never
-  >
+  const runtime = ManagedRuntime.make(serviceLayer(server).pipe(Layer.orDie))
   try {
     const service = await runtime.runPromise(IdService.IdService)
     const mintAll = (n: number) =>

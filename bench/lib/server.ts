@@ -6,7 +6,9 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
+import * as Counts from "../../src/server/Counts.ts"
 import * as ServerProcess from "../serverProcess.ts"
 
 /** A running server. */
@@ -23,11 +25,8 @@ export interface Server {
   readonly stop: () => Promise<void>
 }
 
-/** The part of the server's counts the benchmark reads. */
-export interface ServerCounts {
-  readonly requests: { readonly mint: number; readonly validate: number; readonly health: number }
-  readonly minted: number
-}
+/** The server's counts. */
+export type ServerCounts = Counts.ServerCounts
 
 /** Starts the server in its own scope; `stop` closes the scope, which ends the process. */
 export const start = async (): Promise<Server> => {
@@ -64,7 +63,7 @@ export const start = async (): Promise<Server> => {
     reset: async () => {
       await admin("POST", "reset")
     },
-    counts: async () => (await admin("GET", "counts")) as ServerCounts,
+    counts: async () => Schema.decodeUnknownSync(Counts.ServerCounts)(await admin("GET", "counts")),
     setFaults: async (patch) => {
       await admin("POST", "faults", patch)
     },
