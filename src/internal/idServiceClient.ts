@@ -6,6 +6,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Arr from "effect/Array"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
@@ -155,24 +156,34 @@ export const make = (
      * breaker around the whole (it judges calls, not attempts: a transient failure that a retry
      * absorbs is not a failure of the service, and an open breaker rejects before any of this runs).
      */
-    const resilient = <A>(endpoint: "mint" | "validate", attempt: Effect.Effect<A, IdServiceError.IdServiceError>) =>
-      instrument(endpoint, attempt).pipe(
-        Retry.retry(retryPolicies[endpoint]),
-        Effect.timeoutFail({
-          duration: settings.timeout,
-          onTimeout: () =>
-            new IdServiceError.RequestTimeout({
-              message: `${endpoint}: no result within ${overallTimeout} ms (retries included)`,
-              timeoutMs: overallTimeout,
-              scope: "overall"
-            })
+    const overall = {
+      mint: () =>
+        new IdServiceError.RequestTimeout({
+          message: `mint: no result within ${overallTimeout} ms (retries included)`,
+          timeoutMs: overallTimeout,
+          scope: "overall"
         }),
-        breaker.withBreaker
-      )
+      validate: () =>
+        new IdServiceError.RequestTimeout({
+          message: `validate: no result within ${overallTimeout} ms (retries included)`,
+          timeoutMs: overallTimeout,
+          scope: "overall"
+        })
+    }
+    const resilient = <A>(
+      endpoint: "mint" | "validate",
+      attempt: (deadline: Transport.Deadline) => Effect.Effect<A, IdServiceError.IdServiceError>
+    ) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        instrument(endpoint, attempt({ at: now + overallTimeout, onTimeout: overall[endpoint] })).pipe(
+          Retry.retry(retryPolicies[endpoint])
+        )).pipe(breaker.withBreaker)
 
     return {
-      mint: (call) => resilient("mint", transport.mint(call)),
-      validate: (id) => resilient("validate", transport.validate(id)),
+      mint: (call) =>
+        resilient("mint", (deadline) =>
+          transport.mint(call, deadline)),
+      validate: (id) => resilient("validate", (deadline) => transport.validate(id, deadline)),
       health: (timeout) =>
         instrument("health", transport.health(timeout === undefined ? undefined : Duration.decode(timeout))),
       retries: Stream.fromPubSub(events),

@@ -10,6 +10,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -29,9 +30,24 @@ export type Endpoint = "mint" | "validate" | "health"
 
 /** One attempt at each endpoint. */
 export interface Transport {
-  readonly mint: (call: IdServiceClient.MintCall) => Effect.Effect<Api.MintResponse, IdServiceError.IdServiceError>
-  readonly validate: (id: string) => Effect.Effect<Api.ValidateResponse, IdServiceError.IdServiceError>
+  readonly mint: (
+    call: IdServiceClient.MintCall,
+    deadline?: Deadline
+  ) => Effect.Effect<Api.MintResponse, IdServiceError.IdServiceError>
+  readonly validate: (
+    id: string,
+    deadline?: Deadline
+  ) => Effect.Effect<Api.ValidateResponse, IdServiceError.IdServiceError>
   readonly health: (timeout?: Duration.Duration) => Effect.Effect<Api.HealthResponse, IdServiceError.IdServiceError>
+}
+
+/**
+ * The end of the whole logical call (epoch ms, by `Clock`) and what to fail with once it is reached:
+ * an attempt's timeout is cut to the time left, so one timer bounds both the attempt and the call.
+ */
+export interface Deadline {
+  readonly at: number
+  readonly onTimeout: () => IdServiceError.RequestTimeout
 }
 
 /** Options of {@link make}. */
@@ -198,9 +214,10 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       client: HttpClient.HttpClient,
       request: HttpClientRequest.HttpClientRequest,
       decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
-      timeout: Duration.Duration
-    ): Effect.Effect<A, IdServiceError.IdServiceError> =>
-      client.execute(request).pipe(
+      timeout: Duration.Duration,
+      deadline?: Deadline
+    ): Effect.Effect<A, IdServiceError.IdServiceError> => {
+      const attempt = client.execute(request).pipe(
         Effect.flatMap((response) =>
           Effect.flatMap(response.text, (text) => {
             if (response.status >= 200 && response.status < 300) {
@@ -215,19 +232,28 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
         Effect.catchTags({
           RequestError: (error) => Effect.fail(transportError(endpoint)(error)),
           ResponseError: (error) => Effect.fail(transportError(endpoint)(error))
-        }),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () =>
-            new IdServiceError.RequestTimeout({
-              message: `${endpoint}: no answer within ${Duration.format(timeout)}`,
-              timeoutMs: Duration.toMillis(timeout),
-              scope: "attempt"
-            })
         })
       )
+      const attemptTimeout = Effect.timeoutFail(attempt, {
+        duration: timeout,
+        onTimeout: () =>
+          new IdServiceError.RequestTimeout({
+            message: `${endpoint}: no answer within ${Duration.format(timeout)}`,
+            timeoutMs: Duration.toMillis(timeout),
+            scope: "attempt"
+          })
+      })
+      if (deadline === undefined) return attemptTimeout
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const left = deadline.at - now
+        if (left <= 0) return Effect.fail(deadline.onTimeout())
+        return left < Duration.toMillis(timeout)
+          ? Effect.timeoutFail(attempt, { duration: Duration.millis(left), onTimeout: deadline.onTimeout })
+          : attemptTimeout
+      })
+    }
 
-    const mint = (call: IdServiceClient.MintCall) =>
+    const mint = (call: IdServiceClient.MintCall, deadline?: Deadline) =>
       Effect.flatMap(requireToken("mint"), (client) =>
         send(
           "mint",
@@ -238,7 +264,8 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
             body: jsonBody(call.body)
           }),
           decoders.mint,
-          config.requestTimeout
+          config.requestTimeout,
+          deadline
         ).pipe(
           Effect.flatMap((answer) =>
             answer.fallback === true && !call.acceptFallback
@@ -253,14 +280,15 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           )
         ))
 
-    const validate = (id: string) =>
+    const validate = (id: string, deadline?: Deadline) =>
       Effect.flatMap(requireToken("validate"), (client) =>
         send(
           "validate",
           client,
           HttpClientRequest.post(Api.paths.validate, { body: jsonBody(JSON.stringify({ id })) }),
           decoders.validate,
-          config.requestTimeout
+          config.requestTimeout,
+          deadline
         ))
 
     const healthRequest = HttpClientRequest.get(Api.paths.health)
