@@ -1,12 +1,13 @@
 /**
  * The resilient HTTP client of the ChittyID service: one typed call per endpoint, each attempt under
- * its own timeout, retried by the `Retry` policy, the whole call under the overall timeout and the
- * circuit breaker (which judges calls, so an open breaker rejects before anything else runs). Every
+ * its own timeout cut to what is left of the call's overall deadline (one timer per attempt), retried
+ * by the `Retry` policy within that deadline, the whole call under the circuit breaker (which judges
+ * calls, so an open breaker rejects before anything else runs). Every
  * answer is decoded with the contract's Schema. `IdService`, `ValidationCache` and `HealthMonitor`
  * are built on it.
  *
  * ```
- * call ─► CircuitBreaker ─► overall timeout ─► retry(Schedule) ─► attempt timeout ─► HttpClient
+ * call ─► CircuitBreaker ─► retry(Schedule, deadline) ─► attempt timeout (cut to the deadline) ─► HttpClient
  * ```
  *
  * @example

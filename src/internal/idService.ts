@@ -154,12 +154,9 @@ export const make: Effect.Effect<
               source
             }
         }),
-        Effect.tapError(() => Effect.sync(() => counts.validate.failed++)),
-        Effect.withSpan("ChittyId.validate", {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: { "chittyid.remote": true, "chittyid.entity_type": parts.entityType }
-        })
+        // No span here: a cache hit costs a few microseconds and a span would triple that. The
+        // remote call, when there is one, has its own `ChittyId.validate` span (IdServiceClient).
+        Effect.tapError(() => Effect.sync(() => counts.validate.failed++))
       )
     })
 

@@ -183,7 +183,14 @@ export const make = (
       mint: (call) =>
         resilient("mint", (deadline) =>
           transport.mint(call, deadline)),
-      validate: (id) => resilient("validate", (deadline) => transport.validate(id, deadline)),
+      validate: (id) =>
+        resilient("validate", (deadline) => transport.validate(id, deadline)).pipe(
+          Effect.withSpan("ChittyId.validate", {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "chittyid.remote": true }
+          })
+        ),
       health: (timeout) =>
         instrument("health", transport.health(timeout === undefined ? undefined : Duration.decode(timeout))),
       retries: Stream.fromPubSub(events),
