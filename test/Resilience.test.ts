@@ -23,7 +23,7 @@ const noTrip: IdServiceConfig.Input["breaker"] = {
   minimumCalls: 1_000_000
 }
 
-const mintAttempts = (attempts: ReadonlyArray<Attempt>) => attempts.filter((a) => a.path === Api.paths.mint)
+const mintAttempts = (attempts: ReadonlyArray<Attempt>) => attempts.filter((a) => a.endpoint === Api.paths.mint)
 
 const mintRequests = Effect.map(Effect.flatMap(ReferenceServer, (server) => server.counts), (c) => c.requests.mint)
 

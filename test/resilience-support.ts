@@ -5,7 +5,7 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import {
   Cause,
   Chunk,
@@ -22,25 +22,14 @@ import {
   Stream
 } from "effect"
 import * as net from "node:net"
-import * as Api from "../src/Api.ts"
+import { type Attempt, recorder } from "../bench/lib/attemptRecorder.ts"
 import * as IdService from "../src/IdService.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import type * as IdServiceError from "../src/IdServiceError.ts"
 import type * as Observability from "../src/Observability.ts"
 import { ReferenceServer } from "../src/server/ReferenceServer.ts"
 
-/** One HTTP attempt as the client's `HttpClient` saw it. */
-export interface Attempt {
-  readonly path: string
-  readonly idempotencyKey: string | undefined
-  readonly sentAt: number
-  /** `Date.now()` when it was sent, to compare with an HTTP-date. */
-  readonly sentWallMs: number
-  answeredAt: number | undefined
-  status: number | undefined
-  retryAfter: string | undefined
-  outcome: "pending" | "answered" | "failed" | "interrupted"
-}
+export type { Attempt }
 
 /** A live service under test, with what it did. */
 export interface Live {
@@ -58,33 +47,6 @@ export interface LiveOptions {
   /** undici's idle keep-alive, so idle pooled sockets close quickly (default: undici's 4 s). */
   readonly keepAliveMs?: number | undefined
 }
-
-const recording = (attempts: Array<Attempt>) => (client: HttpClient.HttpClient): HttpClient.HttpClient =>
-  HttpClient.transform(client, (effect, request) =>
-    Effect.suspend(() => {
-      const attempt: Attempt = {
-        path: new URL(request.url, "http://x").pathname,
-        idempotencyKey: request.headers[Api.idempotencyKeyHeader],
-        sentAt: performance.now(),
-        sentWallMs: Date.now(),
-        answeredAt: undefined,
-        status: undefined,
-        retryAfter: undefined,
-        outcome: "pending"
-      }
-      attempts.push(attempt)
-      return Effect.onExit(effect, (exit) =>
-        Effect.sync(() => {
-          if (Exit.isSuccess(exit)) {
-            attempt.answeredAt = performance.now()
-            attempt.status = exit.value.status
-            attempt.retryAfter = exit.value.headers["retry-after"]
-            attempt.outcome = "answered"
-          } else {
-            attempt.outcome = Exit.isInterrupted(exit) ? "interrupted" : "failed"
-          }
-        }))
-    }))
 
 const undici = (keepAliveMs: number | undefined): Layer.Layer<HttpClient.HttpClient> =>
   keepAliveMs === undefined
@@ -109,14 +71,14 @@ export const live = (
 ): Effect.Effect<Live, never, ReferenceServer | Scope.Scope> =>
   Effect.gen(function*() {
     const server = yield* ReferenceServer
-    const attempts: Array<Attempt> = []
+    const { attempts, transformClient } = recorder()
     const context = yield* Layer.build(
       IdService.IdService.layerWith({
         health: { interval: "1 hour" },
         ...settings,
         url: options.url ?? server.url,
         token: options.token ?? server.token,
-        transformClient: recording(attempts)
+        transformClient
       }).pipe(Layer.provide(undici(options.keepAliveMs)))
     ).pipe(
       Effect.orDie,

@@ -5,7 +5,7 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -16,7 +16,6 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
-import * as Api from "../../src/Api.ts"
 import * as IdService from "../../src/IdService.ts"
 import type * as IdServiceConfig from "../../src/IdServiceConfig.ts"
 import type * as IdServiceError from "../../src/IdServiceError.ts"
@@ -24,7 +23,10 @@ import type * as Observability from "../../src/Observability.ts"
 import * as Admin from "../../src/server/Admin.ts"
 import type * as Faults from "../../src/server/Faults.ts"
 import type { MintRecord, ServerCounts } from "../../src/server/ReferenceServer.ts"
+import { type Attempt, type Recorder, recorder } from "../lib/attemptRecorder.ts"
 import type { ServerProcess } from "../serverProcess.ts"
+
+export { type Attempt, type Recorder, recorder }
 
 // -----------------------------------------------------------------------------
 // The server's admin plane
@@ -83,64 +85,6 @@ export const clientSockets: Effect.Effect<number | undefined> = Effect.suspend((
 // -----------------------------------------------------------------------------
 // Attempts, seen from the client
 // -----------------------------------------------------------------------------
-
-/** One HTTP attempt, as the client's `HttpClient` saw it. */
-export interface Attempt {
-  readonly endpoint: string
-  readonly idempotencyKey: string | undefined
-  /** `performance.now()` and `Date.now()` when the request was handed to undici. */
-  readonly sentAt: number
-  readonly sentWallMs: number
-  /** When the answer's head arrived; `undefined` when none did. */
-  answeredAt: number | undefined
-  answeredWallMs: number | undefined
-  status: number | undefined
-  retryAfter: string | undefined
-  /** How the attempt ended: answered, failed in transport, or interrupted (a timeout). */
-  outcome: "pending" | "answered" | "failed" | "interrupted"
-}
-
-/** Records every attempt the service's `HttpClient` makes. */
-export interface Recorder {
-  readonly attempts: ReadonlyArray<Attempt>
-  readonly transformClient: (client: HttpClient.HttpClient) => HttpClient.HttpClient
-}
-
-/** A fresh recorder. */
-export const recorder = (): Recorder => {
-  const attempts: Array<Attempt> = []
-  return {
-    attempts,
-    transformClient: (client) =>
-      HttpClient.transform(client, (effect, request) =>
-        Effect.suspend(() => {
-          const attempt: Attempt = {
-            endpoint: new URL(request.url, "http://x").pathname,
-            idempotencyKey: request.headers[Api.idempotencyKeyHeader],
-            sentAt: performance.now(),
-            sentWallMs: Date.now(),
-            answeredAt: undefined,
-            answeredWallMs: undefined,
-            status: undefined,
-            retryAfter: undefined,
-            outcome: "pending"
-          }
-          attempts.push(attempt)
-          return Effect.onExit(effect, (exit) =>
-            Effect.sync(() => {
-              if (Exit.isSuccess(exit)) {
-                attempt.answeredAt = performance.now()
-                attempt.answeredWallMs = Date.now()
-                attempt.status = exit.value.status
-                attempt.retryAfter = exit.value.headers["retry-after"]
-                attempt.outcome = "answered"
-              } else {
-                attempt.outcome = Exit.isInterrupted(exit) ? "interrupted" : "failed"
-              }
-            }))
-        }))
-  }
-}
 
 // -----------------------------------------------------------------------------
 // The client under test
