@@ -158,7 +158,7 @@ export const defaults: Settings = {
 }
 
 /**
- * What {@link make} takes: any subset of the settings; nested groups may be given in part.
+ * What {@link make} takes: some or all of the settings; nested groups may be given in part.
  *
  * @since 0.1.0
  * @category models

@@ -3,9 +3,6 @@
  * an attempt recorder in its `HttpClient`, its events collected, timed logical calls, and a TCP
  * proxy that tells which connections the client still holds open.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Undici from "@effect/platform-node/Undici"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import {
   Cause,
   Chunk,
@@ -23,6 +20,7 @@ import {
 } from "effect"
 import * as net from "node:net"
 import { type Attempt, recorder } from "../bench/lib/attemptRecorder.ts"
+import { undiciPool } from "../bench/lib/undiciPool.ts"
 import * as IdService from "../src/IdService.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import type * as IdServiceError from "../src/IdServiceError.ts"
@@ -48,19 +46,6 @@ export interface LiveOptions {
   readonly keepAliveMs?: number | undefined
 }
 
-const undici = (keepAliveMs: number | undefined): Layer.Layer<HttpClient.HttpClient> =>
-  keepAliveMs === undefined
-    ? NodeHttpClient.layerUndici
-    : NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
-      Layer.provide(Layer.scoped(
-        NodeHttpClient.Dispatcher,
-        Effect.acquireRelease(
-          Effect.sync(() => new Undici.Agent({ keepAliveTimeout: keepAliveMs, keepAliveMaxTimeout: keepAliveMs })),
-          (agent) => Effect.promise(() => agent.destroy())
-        )
-      ))
-    )
-
 /**
  * A live `IdService` against the reference server in context, in the current scope: no background
  * health checks unless the settings ask for them, every attempt recorded, every event collected.
@@ -79,7 +64,7 @@ export const live = (
         url: options.url ?? server.url,
         token: options.token ?? server.token,
         transformClient
-      }).pipe(Layer.provide(undici(options.keepAliveMs)))
+      }).pipe(Layer.provide(undiciPool(options.keepAliveMs)))
     ).pipe(
       Effect.orDie,
       // the faults are on purpose: the health monitor's warnings about them are noise here

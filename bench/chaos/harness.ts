@@ -3,8 +3,6 @@
  * like a user's (over undici) with an attempt recorder in its `HttpClient`, logical calls timed one by
  * one, and the server's own records turned into figures (duplicates, successes it never minted).
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Undici from "@effect/platform-node/Undici"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -24,6 +22,7 @@ import * as Admin from "../../src/server/Admin.ts"
 import type * as Faults from "../../src/server/Faults.ts"
 import type { MintRecord, ServerCounts } from "../../src/server/ReferenceServer.ts"
 import { type Attempt, type Recorder, recorder } from "../lib/attemptRecorder.ts"
+import { undiciPool } from "../lib/undiciPool.ts"
 import type { ServerProcess } from "../serverProcess.ts"
 
 export { type Attempt, type Recorder, recorder }
@@ -107,20 +106,6 @@ export interface ClientOptions {
   readonly keepAliveMs?: number | undefined
 }
 
-/** An undici pool of its own, closed with the scope. */
-const undici = ({ keepAliveMs }: ClientOptions): Layer.Layer<HttpClient.HttpClient> =>
-  keepAliveMs === undefined
-    ? NodeHttpClient.layerUndici
-    : NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
-      Layer.provide(Layer.scoped(
-        NodeHttpClient.Dispatcher,
-        Effect.acquireRelease(
-          Effect.sync(() => new Undici.Agent({ keepAliveTimeout: keepAliveMs, keepAliveMaxTimeout: keepAliveMs })),
-          (agent) => Effect.promise(() => agent.destroy())
-        )
-      ))
-    )
-
 /**
  * Builds a live `IdService` against the server in the current scope (its own undici pool, breaker,
  * cache and health monitor), and starts collecting its events.
@@ -138,7 +123,7 @@ export const client = (
         url: server.process.url,
         token: server.process.token,
         transformClient: recording.transformClient
-      }).pipe(Layer.provide(undici(options)))
+      }).pipe(Layer.provide(undiciPool(options.keepAliveMs)))
     ).pipe(Effect.orDie)
     const ids = yield* Effect.provide(IdService.IdService, context)
     const seen = yield* Ref.make(Chunk.empty<Observability.ClientEvent>())
