@@ -1,6 +1,6 @@
 /**
- * The resilient client: transport attempts wrapped in metrics, the breaker, the retry policy and
- * the overall timeout.
+ * The resilient client: transport attempts (each under one timer, cut to the call's deadline)
+ * wrapped in metrics and the retry policy, the whole call under the circuit breaker.
  *
  * @internal
  */
