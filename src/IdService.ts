@@ -200,14 +200,16 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
   /**
    * The live service over the `HttpClient` and the settings in context: the client, its circuit
    * breaker, the validation cache and the health monitor (whose fiber runs in the layer's scope).
+   * The cache, the monitor and the breaker are provided too, so you can `invalidate` a cached
+   * answer, follow the connection state or `isolate` the breaker.
    *
    * @since 0.1.0
    */
   static readonly layerFromConfig = (
     options: LiveOptions = {}
-  ): Layer.Layer<IdService, never, HttpClient.HttpClient | IdServiceConfig.IdServiceConfig> =>
+  ): Layer.Layer<LiveServices, never, HttpClient.HttpClient | IdServiceConfig.IdServiceConfig> =>
     IdService.layerWithoutDependencies.pipe(
-      Layer.provide(Layer.merge(ValidationCache.layer, HealthMonitor.layer)),
+      Layer.provideMerge(Layer.merge(ValidationCache.layer, HealthMonitor.layer)),
       Layer.provideMerge(IdServiceClient.layerWith(options)),
       Layer.provideMerge(internalBreaker.layer)
     )
@@ -218,7 +220,7 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
    *
    * @since 0.1.0
    */
-  static readonly layer: Layer.Layer<IdService, ConfigError.ConfigError, HttpClient.HttpClient> = IdService
+  static readonly layer: Layer.Layer<LiveServices, ConfigError.ConfigError, HttpClient.HttpClient> = IdService
     .layerFromConfig().pipe(Layer.provide(IdServiceConfig.IdServiceConfig.layer))
 
   /**
@@ -229,7 +231,7 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
    */
   static readonly layerWith = (
     input: IdServiceConfig.Input & LiveOptions
-  ): Layer.Layer<IdService, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  ): Layer.Layer<LiveServices, ConfigError.ConfigError, HttpClient.HttpClient> =>
     IdService.layerFromConfig({ transformClient: input.transformClient }).pipe(
       Layer.provide(IdServiceConfig.IdServiceConfig.layerWith(input))
     )
@@ -243,6 +245,15 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
   static readonly layerTest = (options?: TestOptions): Layer.Layer<IdService> =>
     Layer.effect(IdService, internalTest.make(options))
 }
+
+/**
+ * What the live layers provide: the service, and the parts you may want to reach directly
+ * (`ValidationCache.invalidate`, `HealthMonitor.changes`, `CircuitBreaker.isolate`…).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LiveServices = IdService | ValidationCache | HealthMonitor | CircuitBreaker.CircuitBreaker
 
 /**
  * Extra options of the live layer given in code.

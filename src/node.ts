@@ -35,7 +35,7 @@ import type * as IdServiceConfig from "./IdServiceConfig.ts"
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<IdService, ConfigError.ConfigError> = IdService.layer.pipe(
+export const layer: Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> = IdService.layer.pipe(
   Layer.provide(NodeHttpClient.layerUndici)
 )
 
@@ -54,5 +54,5 @@ export const layer: Layer.Layer<IdService, ConfigError.ConfigError> = IdService.
  */
 export const layerWith = (
   input: IdServiceConfig.Input & IdServiceModule.LiveOptions
-): Layer.Layer<IdService, ConfigError.ConfigError> =>
+): Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> =>
   IdService.layerWith(input).pipe(Layer.provide(NodeHttpClient.layerUndici))

@@ -10,6 +10,7 @@ import * as IdService from "../src/IdService.ts"
 import { IdServiceClient } from "../src/IdServiceClient.ts"
 import * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import { ReferenceServer } from "../src/server/ReferenceServer.ts"
+import { ValidationCache } from "../src/ValidationCache.ts"
 import { vectors } from "./fixtures.ts"
 
 /** The live layer against the server in context, no health polling in the way of counts. */
@@ -94,6 +95,18 @@ describe("IdService (live, over loopback HTTP)", () => {
         expect(first.reason).toContain("never issued")
         const second = yield* IdService.validate(id, { remote: true })
         expect(second).toMatchObject({ valid: false, source: "cache" })
+      })))
+
+    it.effect("the live layer also provides its cache: invalidate sends the next look-up to the service", () =>
+      withService(Effect.gen(function*() {
+        const minted = yield* IdService.mint({ entityType: "L" })
+        expect((yield* IdService.validate(minted.chittyId, { remote: true })).source).toBe("service")
+        expect((yield* IdService.validate(minted.chittyId, { remote: true })).source).toBe("cache")
+        const cache = yield* ValidationCache
+        yield* cache.invalidate(minted.chittyId)
+        expect((yield* IdService.validate(minted.chittyId, { remote: true })).source).toBe("service")
+        yield* cache.invalidateAll
+        expect((yield* cache.stats).size).toBe(0)
       })))
 
     it.effect("a fallback answer is MintUnavailable, or a fallback result when accepted", () =>
