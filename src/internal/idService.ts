@@ -130,29 +130,18 @@ export const make: Effect.Effect<
       const parts = local.right
       if (!(options?.remote ?? settings.remoteValidation)) {
         counts.validate.local++
-        return Effect.succeed<IdService.ValidationResult>({
-          chittyId: id,
-          valid: true,
-          kind: "permanent",
-          parts,
-          source: "local"
-        })
+        return Effect.succeed(MintRequest.permanentAnswer(id, parts, "local"))
       }
       return cache.get(id as ChittyId.ChittyId).pipe(
         Effect.map(({ answer, cached }): IdService.ValidationResult => {
           if (cached) counts.validate.cache++
           else counts.validate.service++
-          const source = cached ? "cache" : "service"
-          return answer.valid
-            ? { chittyId: id, valid: true, kind: "permanent", parts, source }
-            : {
-              chittyId: id,
-              valid: false,
-              kind: "permanent",
-              parts,
-              reason: answer.unknown ? "well-formed, but the service never issued it" : answer.error,
-              source
-            }
+          return MintRequest.permanentAnswer(
+            id,
+            parts,
+            cached ? "cache" : "service",
+            answer.valid ? undefined : answer.unknown ? MintRequest.neverIssuedReason : answer.error
+          )
         }),
         // No span here: a cache hit costs a few microseconds and a span would triple that. The
         // remote call, when there is one, has its own `ChittyId.validate` span (IdServiceClient).

@@ -133,19 +133,15 @@ export const make = (options: IdService.TestOptions = {}): Effect.Effect<IdServi
         const parts = local.right
         if (!(validateOptions?.remote ?? options.remoteValidation ?? false)) {
           counts.validate.local++
-          return { chittyId: id, valid: true, kind: "permanent", parts, source: "local" }
+          return MintRequest.permanentAnswer(id, parts, "local")
         }
         counts.validate.service++
-        return registry.has(id)
-          ? { chittyId: id, valid: true, kind: "permanent", parts, source: "service" }
-          : {
-            chittyId: id,
-            valid: false,
-            kind: "permanent",
-            parts,
-            reason: "well-formed, but the service never issued it",
-            source: "service"
-          }
+        return MintRequest.permanentAnswer(
+          id,
+          parts,
+          "service",
+          registry.has(id) ? undefined : MintRequest.neverIssuedReason
+        )
       })
 
     const cache: Observability.CacheStats = { hits: 0, misses: 0, evictions: 0, size: 0, capacity: 0 }

@@ -129,3 +129,20 @@ export const validateLocally = (
   }
   return Either.right(parts)
 }
+
+/** Why a well-formed ID is not valid when the service says it never issued it. */
+export const neverIssuedReason = "well-formed, but the service never issued it"
+
+/**
+ * The answer about a locally valid permanent ID: valid, or refused for `reason`, from `source`. The
+ * live and the test service build every such answer here, so they never say it differently.
+ */
+export const permanentAnswer = (
+  id: string,
+  parts: ChittyId.PermanentParts,
+  source: IdService.ValidationSource,
+  reason?: string
+): IdService.ValidationResult =>
+  reason === undefined
+    ? { chittyId: id, valid: true, kind: "permanent", parts, source }
+    : { chittyId: id, valid: false, kind: "permanent", parts, reason, source }
