@@ -1,6 +1,7 @@
 /**
- * The shared test vectors (../shared/vectors/chittyid.json), read once and checked with a Schema so
- * a change of their shape fails loudly instead of testing nothing.
+ * The test vectors (test/vectors/chittyid.json, the project's own copy of the design's shared vectors,
+ * refreshed by hand when those change), read once and checked with a Schema so a change of their
+ * shape fails loudly instead of testing nothing.
  */
 import { Schema } from "effect"
 import * as fs from "node:fs"
@@ -15,9 +16,6 @@ const Vectors = Schema.Struct({
 
 const here = path.dirname(url.fileURLToPath(import.meta.url))
 
-/** Where the shared folder is: beside the checkout (`../shared`), or named by `CHITTYID_SHARED`. */
-export const sharedDir = process.env.CHITTYID_SHARED ?? path.resolve(here, "..", "..", "shared")
-
 export const vectors = Schema.decodeUnknownSync(Vectors)(
-  JSON.parse(fs.readFileSync(path.join(sharedDir, "vectors", "chittyid.json"), "utf8"))
+  JSON.parse(fs.readFileSync(path.join(here, "vectors", "chittyid.json"), "utf8"))
 )
