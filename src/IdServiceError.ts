@@ -134,7 +134,13 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("effect-c
   {
     message: Schema.String,
     timeoutMs: Schema.Number,
-    scope: Schema.Literal("attempt", "overall")
+    scope: Schema.Literal("attempt", "overall"),
+    /**
+     * Whether the request may have reached the service (default `true`): `false` only when it is
+     * known not to have left this process (the connection was never made), so a mint may be retried
+     * without any risk of minting twice.
+     */
+    requestSent: Schema.optionalWith(Schema.Boolean, { default: () => true })
   }
 ) {}
 
@@ -153,7 +159,13 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("effect-c
 export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect-chittyid/ConnectionError")(
   "ConnectionError",
   {
-    message: Schema.String
+    message: Schema.String,
+    /**
+     * Whether the request may have reached the service (default `true`): `false` only when it is
+     * known not to have left this process (connection refused, DNS failure), so a mint may be
+     * retried without any risk of minting twice.
+     */
+    requestSent: Schema.optionalWith(Schema.Boolean, { default: () => true })
   }
 ) {}
 
