@@ -131,6 +131,26 @@ describe("ChittyId format", () => {
       )
     })
 
+    it("jurisdiction ERR is a fallback only in region 0: in regions 1–9 it is an ordinary permanent ID", () => {
+      // Regression (issue 8): the live validator accepts 78-4-ERR-1160-L-8239-1-07; parse used to refuse it.
+      expect(ChittyId.isChittyId("78-4-ERR-1160-L-8239-1-07")).toBe(true)
+      const withErr = ChittyId.arbitrary.map((id) => {
+        const parts = ChittyId.parseOrThrow(id) as ChittyId.PermanentParts
+        return Either.getOrThrow(ChittyId.make({ ...parts, sequence: Number(parts.sequence), jurisdiction: "ERR" }))
+      })
+      FastCheck.assert(
+        FastCheck.property(withErr, (id) => {
+          const parts = ChittyId.parseOrThrow(id)
+          return parts.kind === "permanent" && parts.jurisdiction === "ERR" && ChittyId.isChittyId(id) &&
+            !ChittyId.isFallbackId(id) && Schema.is(ChittyId.ChittyId)(id)
+        }),
+        { numRuns: 300 }
+      )
+      // The Schema's own Arbitrary draws ERR too, so every property over it covers such IDs.
+      const sample = FastCheck.sample(ChittyId.arbitrary, { numRuns: 2000, seed: 8 })
+      expect(sample.some((id) => id.slice(5, 8) === "ERR")).toBe(true)
+    })
+
     it("generated fallback IDs are fallbacks, never permanent", () => {
       FastCheck.assert(
         FastCheck.property(ChittyId.fallbackArbitrary, (id) => ChittyId.isFallbackId(id) && !ChittyId.isChittyId(id))
@@ -182,7 +202,13 @@ describe("ChittyId format", () => {
       expect(Either.isLeft(ChittyId.make({ ...base, sequence: 10_000 }))).toBe(true)
       expect(Either.isLeft(ChittyId.make({ ...base, sequence: -1 }))).toBe(true)
       expect(Either.isLeft(ChittyId.make({ ...base, sequence: 1, jurisdiction: "usa" }))).toBe(true)
-      expect(Either.isLeft(ChittyId.make({ ...base, sequence: 1, jurisdiction: "ERR" }))).toBe(true)
+    })
+
+    it("make builds a permanent ID with jurisdiction ERR in regions 1–9 (the live validator accepts them)", () => {
+      const base = { region: 4, jurisdiction: "ERR", entityType: "L", yearMonth: "8239", trustLevel: 1 } as const
+      expect(ChittyId.make({ ...base, version: "78", sequence: 1160 })).toEqual(
+        Either.right("78-4-ERR-1160-L-8239-1-07")
+      )
     })
 
     it("makeFallback writes the error code into the sequence", () => {

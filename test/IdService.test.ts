@@ -177,6 +177,8 @@ describe("IdService (live, over loopback HTTP)", () => {
           { entityType: "X" as ChittyId.EntityTypeInput },
           { entityType: "P", region: 0 as ChittyId.Region },
           { entityType: "P", jurisdiction: "usa" },
+          // Valid in IDs of regions 1–9, but the service's placeholders carry it: never asked for.
+          { entityType: "P", jurisdiction: "ERR" },
           { entityType: "P", trustLevel: 6 as ChittyId.TrustLevel },
           { entityType: "P", metadata: { n: 1n } },
           { entityType: "P", idempotencyKey: "" }

@@ -48,6 +48,11 @@ export const check = (request: IdService.MintRequest): Either.Either<CheckedMint
   if (request.jurisdiction !== undefined && !isJurisdiction(request.jurisdiction)) {
     return invalid(`mint: jurisdiction must be three upper-case letters, got ${JSON.stringify(request.jurisdiction)}`)
   }
+  if (request.jurisdiction === "ERR") {
+    // Permanent IDs with jurisdiction ERR exist and validate, but the service marks its placeholders
+    // with ERR: a request for it would at best mint an ID easily mistaken for one.
+    return invalid("mint: jurisdiction ERR is reserved for the service's fallback placeholders; choose another")
+  }
   if (request.trustLevel !== undefined && !isTrustLevel(request.trustLevel)) {
     return invalid(`mint: trust level must be an integer from 0 to 5, got ${JSON.stringify(request.trustLevel)}`)
   }
