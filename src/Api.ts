@@ -6,8 +6,13 @@
  * | endpoint | request | 2xx |
  * |---|---|---|
  * | `POST /v1/mint` | `{ entityType, metadata? }`, query `region`, `jurisdiction`, `trust` | {@link MintResponse} |
+ * | `GET /api/get-chittyid`, `GET /generate` | query `type` (or `for`), `region`, `jurisdiction`, `trust` | {@link MintResponse} |
  * | `POST /api/validate` | `{ id }` | {@link ValidateResponse} |
  * | `GET /health`, `GET /api/health` | — | {@link HealthResponse} |
+ * | `GET /api/spec` | — | {@link SpecResponse} |
+ *
+ * The same definition serves both profiles of the reference server (`strict`, the contract, and
+ * `live`, what the live service answers): every Schema here decodes the answers of both.
  *
  * @example
  * ```ts
@@ -48,9 +53,15 @@ import * as ChittyId from "./ChittyId.ts"
  */
 export const paths = {
   mint: "/v1/mint",
+  /** The official ChittyOS client's mint (`GET`, query `type`). @since 0.2.0 */
+  getChittyId: "/api/get-chittyid",
+  /** Another `GET` mint of the live service (query `type`). @since 0.2.0 */
+  generate: "/generate",
   validate: "/api/validate",
   health: "/health",
-  healthAlias: "/api/health"
+  healthAlias: "/api/health",
+  /** The format specification. @since 0.2.0 */
+  spec: "/api/spec"
 } as const
 
 /**
@@ -66,6 +77,37 @@ export const paths = {
  * @category headers
  */
 export const idempotencyKeyHeader = "idempotency-key"
+
+/**
+ * The response header in which a server that honours `Idempotency-Key` echoes the key of a mint
+ * answer it stored (the reference server's `strict` profile does; the live service ignores keys
+ * and never echoes them). Same name as the request header.
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const honoured = (headers: Headers, key: string) => headers.get(Api.idempotencyKeyEchoHeader) === key
+ * ```
+ *
+ * @since 0.2.0
+ * @category headers
+ */
+export const idempotencyKeyEchoHeader: typeof idempotencyKeyHeader = idempotencyKeyHeader
+
+/**
+ * The response header (`Idempotent-Replayed: true`) on a mint answer served again from the
+ * idempotency store instead of minted by this request.
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const replayed = (headers: Headers) => headers.get(Api.idempotentReplayedHeader) === "true"
+ * ```
+ *
+ * @since 0.2.0
+ * @category headers
+ */
+export const idempotentReplayedHeader = "idempotent-replayed"
 
 // -----------------------------------------------------------------------------
 // Shared pieces
@@ -184,7 +226,11 @@ export type MintRequest = typeof MintRequest.Type
 export const MintUrlParams = Schema.Struct({
   region: Schema.optional(Schema.String),
   jurisdiction: Schema.optional(Schema.String),
-  trust: Schema.optional(Schema.String)
+  trust: Schema.optional(Schema.String),
+  /** The entity type in the query (the `GET` mints; the live service reads it on `POST` too). @since 0.2.0 */
+  type: Schema.optional(Schema.String),
+  /** An older spelling of `type`. @since 0.2.0 */
+  for: Schema.optional(Schema.String)
 })
 
 /**
@@ -205,7 +251,11 @@ export const MintSuccess = Schema.Struct({
   chittyId: ChittyId.ChittyId,
   components: Components,
   timestamp: Schema.String,
-  fallback: Schema.optional(Schema.Literal(false))
+  fallback: Schema.optional(Schema.Literal(false)),
+  /** The live service names itself (`"id.chitty.cc"`). @since 0.2.0 */
+  service: Schema.optional(Schema.String),
+  /** The live service names its minting backend (`"mint.chitty.cc"`). @since 0.2.0 */
+  mintedBy: Schema.optional(Schema.String)
 }).annotations({ identifier: "MintSuccess" })
 
 /**
@@ -215,7 +265,48 @@ export const MintSuccess = Schema.Struct({
 export type MintSuccess = typeof MintSuccess.Type
 
 /**
- * A degraded mint: the service answered 200 with a fallback placeholder.
+ * Where the live service says a placeholder's geography comes from (`source: "fallback"`).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * Schema.is(Api.FallbackGeo)({ region: "0", regionName: "Error/Pending", jurisdiction: "ERR", source: "fallback" }) // true
+ * ```
+ *
+ * @since 0.2.0
+ * @category mint
+ */
+export const FallbackGeo = Schema.Struct({
+  region: Schema.String,
+  regionName: Schema.optional(Schema.String),
+  jurisdiction: Schema.String,
+  source: Schema.optional(Schema.String)
+}).annotations({ identifier: "FallbackGeo" })
+
+/**
+ * The trust the live service gives a placeholder (`level: 0`, `verified: false`).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * Schema.is(Api.FallbackTrust)({ level: 0, source: "fallback", verified: false }) // true
+ * ```
+ *
+ * @since 0.2.0
+ * @category mint
+ */
+export const FallbackTrust = Schema.Struct({
+  level: Schema.Number,
+  source: Schema.optional(Schema.String),
+  verified: Schema.optional(Schema.Boolean)
+}).annotations({ identifier: "FallbackTrust" })
+
+/**
+ * A degraded mint: the service answered 200 with a fallback placeholder. `errorCode` is the code's
+ * name (`"MINT_UNAVAILABLE"`); the live service adds `components`, `geo`, `trust`, `service` and
+ * `mintedBy`, all optional here.
  *
  * @example
  * ```ts
@@ -233,7 +324,17 @@ export const MintFallback = Schema.Struct({
   fallback: Schema.Literal(true),
   errorCode: Schema.String,
   message: Schema.String,
-  timestamp: Schema.optional(Schema.String)
+  timestamp: Schema.optional(Schema.String),
+  /** @since 0.2.0 */
+  components: Schema.optional(Components),
+  /** @since 0.2.0 */
+  geo: Schema.optional(FallbackGeo),
+  /** @since 0.2.0 */
+  trust: Schema.optional(FallbackTrust),
+  /** @since 0.2.0 */
+  service: Schema.optional(Schema.String),
+  /** `"fallback"` on the live service. @since 0.2.0 */
+  mintedBy: Schema.optional(Schema.String)
 }).annotations({ identifier: "MintFallback" })
 
 /**
@@ -331,7 +432,77 @@ export const ValidateInvalid = Schema.Struct({
 }).annotations({ identifier: "ValidateInvalid" })
 
 /**
- * Every 2xx answer of `POST /api/validate`.
+ * The answer about a fallback placeholder that cannot be replaced yet (minting still fails):
+ * `errorCode` is the four-digit code of the ID (`"0001"`), `errorName` its name
+ * (`"MINT_UNAVAILABLE"`, `"UNKNOWN_ERROR"` for a code the service does not know), and
+ * `canReplace: true` says a later validate may swap it for a permanent ID. The reference server's
+ * `strict` profile answers this shape too, with an `error` for older callers.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const pending = Schema.is(Api.ValidatePlaceholder)
+ * ```
+ *
+ * @since 0.2.0
+ * @category validate
+ */
+export const ValidatePlaceholder = Schema.Struct({
+  success: Schema.Literal(true),
+  valid: Schema.Literal(false),
+  isError: Schema.Literal(true),
+  errorCode: Schema.String,
+  errorName: Schema.String,
+  message: Schema.String,
+  canReplace: Schema.Boolean,
+  error: Schema.optional(Schema.String),
+  timestamp: Schema.String
+}).annotations({ identifier: "ValidatePlaceholder" })
+
+/**
+ * @since 0.2.0
+ * @category validate
+ */
+export type ValidatePlaceholder = typeof ValidatePlaceholder.Type
+
+/**
+ * The answer about a fallback placeholder once minting works again: the service minted a permanent
+ * ID for the request that got the placeholder (`oldId`) and answers it as `newId`, the same every
+ * time the placeholder is asked about again. The live service also spreads the mint answer in
+ * (`chittyId` = `newId`, `components`).
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const replaced = Schema.is(Api.ValidateReplaced)
+ * ```
+ *
+ * @since 0.2.0
+ * @category validate
+ */
+export const ValidateReplaced = Schema.Struct({
+  success: Schema.Literal(true),
+  replaced: Schema.Literal(true),
+  oldId: ChittyId.FallbackId,
+  newId: ChittyId.ChittyId,
+  message: Schema.String,
+  chittyId: Schema.optional(ChittyId.ChittyId),
+  components: Schema.optional(Components),
+  timestamp: Schema.String
+}).annotations({ identifier: "ValidateReplaced" })
+
+/**
+ * @since 0.2.0
+ * @category validate
+ */
+export type ValidateReplaced = typeof ValidateReplaced.Type
+
+/**
+ * Every 2xx answer of `POST /api/validate`: {@link ValidateValid}, {@link ValidatePlaceholder}
+ * (tried before {@link ValidateInvalid}, which it would also match when it carries `error`),
+ * {@link ValidateInvalid} or {@link ValidateReplaced}. Tell them apart with `Schema.is` of each.
  *
  * @example
  * ```ts
@@ -343,7 +514,12 @@ export const ValidateInvalid = Schema.Struct({
  * @since 0.1.0
  * @category validate
  */
-export const ValidateResponse = Schema.Union(ValidateValid, ValidateInvalid).annotations({
+export const ValidateResponse = Schema.Union(
+  ValidateValid,
+  ValidatePlaceholder,
+  ValidateInvalid,
+  ValidateReplaced
+).annotations({
   identifier: "ValidateResponse"
 })
 
@@ -372,7 +548,46 @@ export const unknownIdError = "NOT_FOUND"
 // -----------------------------------------------------------------------------
 
 /**
- * The answer of `GET /health`. `status` is `"ok"` when the service is fully up.
+ * The `status` of a health answer: `"ok"` (`/health`, and the reference server's `strict`
+ * `/api/health`) or `"healthy"` (the live service's `/api/health`). Both mean up.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * Schema.is(Api.HealthStatus)("healthy") // true
+ * ```
+ *
+ * @since 0.2.0
+ * @category health
+ */
+export const HealthStatus = Schema.Literal("ok", "healthy")
+
+/**
+ * @since 0.2.0
+ * @category health
+ */
+export type HealthStatus = typeof HealthStatus.Type
+
+/**
+ * Does a health `status` say the service is up (`"ok"` or `"healthy"`)?
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * Api.isUp("healthy") // true
+ * Api.isUp("degraded") // false
+ * ```
+ *
+ * @since 0.2.0
+ * @category health
+ */
+export const isUp: (status: string) => status is HealthStatus = Schema.is(HealthStatus)
+
+/**
+ * The answer of `GET /health` and `GET /api/health`. `status` is `"ok"` (`/health`) or `"healthy"`
+ * (the live service's `/api/health`) when the service is up ({@link isUp}); any other string is
+ * kept as is, so a service that reports itself degraded still decodes.
  *
  * @example
  * ```ts
@@ -396,6 +611,43 @@ export const HealthResponse = Schema.Struct({
  * @category health
  */
 export type HealthResponse = typeof HealthResponse.Type
+
+// -----------------------------------------------------------------------------
+// Spec
+// -----------------------------------------------------------------------------
+
+/**
+ * The answer of `GET /api/spec`: the format and the names of entity types and trust levels.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Api from "effect-chittyid/Api"
+ * const spec = Schema.decodeUnknownSync(Api.SpecResponse)({
+ *   success: true,
+ *   specification: { format: "VV-G-LLL-SSSS-T-YM-C-X", entityTypes: { P: "Person" }, trustLevels: { "0": "Unverified" } },
+ *   timestamp: "2026-02-01T00:00:00.000Z"
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category spec
+ */
+export const SpecResponse = Schema.Struct({
+  success: Schema.Literal(true),
+  specification: Schema.Struct({
+    format: Schema.String,
+    entityTypes: Schema.Record({ key: Schema.String, value: Schema.String }),
+    trustLevels: Schema.Record({ key: Schema.String, value: Schema.String })
+  }),
+  timestamp: Schema.String
+}).annotations({ identifier: "SpecResponse" })
+
+/**
+ * @since 0.2.0
+ * @category spec
+ */
+export type SpecResponse = typeof SpecResponse.Type
 
 // -----------------------------------------------------------------------------
 // Errors
@@ -521,6 +773,35 @@ export const RateLimitedBody = errorBody("RATE_LIMITED", 429)
 export const ServiceUnavailableBody = errorBody("SERVICE_UNAVAILABLE", 503)
 
 /**
+ * 415: a mint body that is not `application/json` (reference server, `strict` profile).
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.UnsupportedMediaTypeBody.Type = { success: false, error: "UNSUPPORTED_MEDIA_TYPE", message: "send application/json" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const UnsupportedMediaTypeBody = errorBody("UNSUPPORTED_MEDIA_TYPE", 415)
+
+/**
+ * 503 `SECURITY_ERROR`: the live service's answer to a validate body that is not JSON or whose `id`
+ * is not a string.
+ *
+ * @example
+ * ```ts
+ * import * as Api from "effect-chittyid/Api"
+ * const body: typeof Api.SecurityErrorBody.Type = { success: false, error: "SECURITY_ERROR", message: "Request processing failed security validation" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export const SecurityErrorBody = errorBody("SECURITY_ERROR", 503)
+
+/**
  * Any error body of the contract (`{ success: false, error, message }`), whatever its code.
  *
  * @example
@@ -584,12 +865,28 @@ export class IdsGroup extends HttpApiGroup.make("ids")
       .addError(InvalidRequestBody)
       .addError(IdempotencyConflictBody)
       .addError(SequenceExhaustedBody)
+      .addError(UnsupportedMediaTypeBody)
+  )
+  .add(
+    HttpApiEndpoint.get("getChittyId", paths.getChittyId)
+      .setUrlParams(MintUrlParams)
+      .addSuccess(MintResponse)
+      .addError(InvalidRequestBody)
+      .addError(SequenceExhaustedBody)
+  )
+  .add(
+    HttpApiEndpoint.get("generate", paths.generate)
+      .setUrlParams(MintUrlParams)
+      .addSuccess(MintResponse)
+      .addError(InvalidRequestBody)
+      .addError(SequenceExhaustedBody)
   )
   .add(
     HttpApiEndpoint.post("validate", paths.validate)
       .setPayload(ValidateRequest)
       .addSuccess(ValidateResponse)
       .addError(InvalidRequestBody)
+      .addError(SecurityErrorBody)
   )
   .middleware(Authorization)
 {}
@@ -615,6 +912,23 @@ export class HealthGroup extends HttpApiGroup.make("health")
 {}
 
 /**
+ * The format specification: public.
+ *
+ * @example
+ * ```ts
+ * import { HttpApiBuilder } from "@effect/platform"
+ * import * as Api from "effect-chittyid/Api"
+ * // HttpApiBuilder.group(Api.ChittyIdApi, "spec", (handlers) => handlers.handle("spec", ...))
+ * ```
+ *
+ * @since 0.2.0
+ * @category api
+ */
+export class SpecGroup extends HttpApiGroup.make("spec")
+  .add(HttpApiEndpoint.get("spec", paths.spec).addSuccess(SpecResponse))
+{}
+
+/**
  * The whole ChittyID contract.
  *
  * @example
@@ -630,6 +944,7 @@ export class HealthGroup extends HttpApiGroup.make("health")
 export class ChittyIdApi extends HttpApi.make("chittyid")
   .add(IdsGroup)
   .add(HealthGroup)
+  .add(SpecGroup)
   .addError(PayloadTooLargeBody)
   .addError(RateLimitedBody)
   .addError(ServiceUnavailableBody)

@@ -366,6 +366,47 @@ describe("ReferenceServer", () => {
       ))
   })
 
+  describe("official-client routes", () => {
+    it.effect("mints with GET /api/get-chittyid and GET /generate (type or for, default a Thing)", () =>
+      withServer((server) =>
+        Effect.gen(function*() {
+          const cases: ReadonlyArray<readonly [string, ChittyId.EntityTypeCode]> = [
+            [`${Api.paths.getChittyId}?type=person`, "P"],
+            [`${Api.paths.generate}?for=event&region=3&jurisdiction=GBR&trust=2`, "E"],
+            [Api.paths.generate, "T"]
+          ]
+          for (const [path, entityType] of cases) {
+            const answer = yield* call(server, path)
+            expect(answer.status).toBe(200)
+            const minted = decodeMint(answer.json)
+            expect(ChittyId.parseOrThrow(minted.chittyId).entityType).toBe(entityType)
+          }
+          expect(ChittyId.parseOrThrow(decodeMint((yield* call(server, cases[1]![0])).json).chittyId)).toMatchObject({
+            region: 3,
+            jurisdiction: "GBR",
+            trustLevel: 2
+          })
+          expect((yield* server.counts).minted).toBe(4)
+          const bad = yield* call(server, `${Api.paths.getChittyId}?type=spaceship`)
+          expect(bad.status).toBe(400)
+        })
+      ))
+
+    it.effect("serves GET /api/spec without a token", () =>
+      withServer((server) =>
+        Effect.gen(function*() {
+          const answer = yield* call(server, Api.paths.spec, { token: null })
+          expect(answer.status).toBe(200)
+          const spec = Schema.decodeUnknownSync(Api.SpecResponse)(answer.json)
+          expect(spec.specification).toMatchObject({
+            format: "VV-G-LLL-SSSS-T-YM-C-X",
+            entityTypes: { P: "Person", L: "Place", T: "Thing", E: "Event", A: "Authority" },
+            trustLevels: { 0: "Unverified", 5: "Official" }
+          })
+        })
+      ))
+  })
+
   describe("health", () => {
     it.effect("answers on /health and /api/health without a token", () =>
       withServer(

@@ -51,8 +51,12 @@ interface Flight {
 }
 
 export const answerOf = (response: Api.ValidateResponse): Answer =>
-  response.valid
+  "replaced" in response
+    ? { valid: false, unknown: false, error: `replaced by ${response.newId}` }
+    : response.valid
     ? { valid: true, components: response.components }
+    : "isError" in response
+    ? { valid: false, unknown: false, error: response.errorName }
     : { valid: false, unknown: response.error === Api.unknownIdError, error: response.error }
 
 const capacityOf = (capacity: number): number => Number.isNaN(capacity) ? 0 : Math.max(0, Math.floor(capacity))

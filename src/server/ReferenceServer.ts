@@ -403,7 +403,12 @@ const serverLayer = (state: State) =>
     Layer.provide(
       HttpApiBuilder.api(Admin.ServerApi).pipe(
         Layer.provide(
-          Layer.mergeAll(Handlers.idsLive(state), Handlers.healthLive(state), Handlers.adminLive(state)).pipe(
+          Layer.mergeAll(
+            Handlers.idsLive(state),
+            Handlers.healthLive(state),
+            Handlers.specLive,
+            Handlers.adminLive(state)
+          ).pipe(
             Layer.provide(Handlers.authorizationLive(state))
           )
         )

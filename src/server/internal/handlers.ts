@@ -135,7 +135,7 @@ const mintOnce = (
   payload: Api.MintRequest,
   urlParams: typeof Api.MintUrlParams.Type,
   idempotencyKey: string | null
-): Effect.Effect<Minted, MintFailure> =>
+): Effect.Effect<Minted, Exclude<MintFailure, typeof Api.IdempotencyConflictBody.Type>> =>
   Effect.gen(function*() {
     const input = parseMintInput(payload, urlParams)
     if (Either.isLeft(input)) return yield* Effect.fail(invalidRequest(input.left))
@@ -238,7 +238,16 @@ export const idsLive = (state: State) =>
           }
           return minted.response
         }))
+      .handle("getChittyId", ({ urlParams }) => mintByQuery(state, urlParams))
+      .handle("generate", ({ urlParams }) => mintByQuery(state, urlParams))
       .handle("validate", ({ payload }) => validate(state, payload.id)))
+
+/** The `GET` mints of the official clients: the entity type is in the query (default a Thing). */
+const mintByQuery = (state: State, urlParams: typeof Api.MintUrlParams.Type) =>
+  Effect.map(
+    mintOnce(state, { entityType: urlParams.type ?? urlParams.for ?? "thing" }, urlParams, null),
+    (minted) => minted.response
+  )
 
 // -----------------------------------------------------------------------------
 // Validate and health
@@ -264,9 +273,33 @@ const validate = (state: State, id: string): Effect.Effect<Api.ValidateResponse>
     return { success: true, valid: true, components: Api.componentsOf(parts), timestamp }
   })
 
+const capitalized = (word: string): string => `${word.charAt(0).toUpperCase()}${word.slice(1)}`
+const specEntityTypes: Record<string, string> = Object.fromEntries(
+  Object.entries(ChittyId.entityTypeWords).map(([code, word]) => [code, capitalized(word)])
+)
+const specTrustLevels: Record<string, string> = Object.fromEntries(
+  Object.entries(ChittyId.trustLevels).map(([level, name]) => [level, name])
+)
+
+export const specLive = HttpApiBuilder.group(
+  Admin.ServerApi,
+  "spec",
+  (handlers) =>
+    handlers.handle("spec", () =>
+      Effect.map(now, (date) => ({
+        success: true as const,
+        specification: {
+          format: "VV-G-LLL-SSSS-T-YM-C-X",
+          entityTypes: specEntityTypes,
+          trustLevels: specTrustLevels
+        },
+        timestamp: date.toISOString()
+      })))
+)
+
 export const healthLive = (state: State) => {
   const health = Effect.map(now, (date) => ({
-    status: "ok",
+    status: "ok" as const,
     service: serviceName,
     version: state.version,
     timestamp: date.toISOString()
