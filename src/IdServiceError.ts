@@ -33,7 +33,13 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("effect-c
   "InvalidRequest",
   {
     message: Schema.String,
-    status: Schema.optional(Schema.Number)
+    status: Schema.optional(Schema.Number),
+    /** When a fallback placeholder said it (live service): its error code name, e.g. `INVALID_REQUEST`. */
+    errorCode: Schema.optional(Schema.String),
+    /** When a fallback placeholder said it: the placeholder, never an ID to keep. */
+    fallbackId: Schema.optional(Schema.String),
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
   }
 ) {}
 
@@ -53,7 +59,9 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("effect-chitt
   "Unauthorized",
   {
     message: Schema.String,
-    status: Schema.optional(Schema.Number)
+    status: Schema.optional(Schema.Number),
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
   }
 ) {}
 
@@ -71,7 +79,13 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("effect-chitt
  */
 export class RateLimited extends Schema.TaggedError<RateLimited>("effect-chittyid/RateLimited")("RateLimited", {
   message: Schema.String,
-  retryAfterMs: Schema.optional(Schema.Number)
+  retryAfterMs: Schema.optional(Schema.Number),
+  /** When a fallback placeholder said it (live service): its error code name, e.g. `INVALID_REQUEST`. */
+  errorCode: Schema.optional(Schema.String),
+  /** When a fallback placeholder said it: the placeholder, never an ID to keep. */
+  fallbackId: Schema.optional(Schema.String),
+  /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+  idempotencyKey: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -91,7 +105,9 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>("
   {
     message: Schema.String,
     status: Schema.Number,
-    retryAfterMs: Schema.optional(Schema.Number)
+    retryAfterMs: Schema.optional(Schema.Number),
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
   }
 ) {}
 
@@ -113,7 +129,35 @@ export class MintUnavailable extends Schema.TaggedError<MintUnavailable>("effect
   {
     message: Schema.String,
     errorCode: Schema.String,
-    fallbackId: Schema.String
+    fallbackId: Schema.String,
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
+  }
+) {}
+
+/**
+ * The service refused to mint and said so with a `MINT_REJECTED` placeholder: the live service does
+ * not check the token itself but passes it to its minting backend, so a wrong or missing token (or a
+ * backend refusal) comes back as a 200 with this placeholder. Not transient: not retried, and not a
+ * failure of the service for the circuit breaker. Check the token (`CHITTY_ID_TOKEN`).
+ *
+ * @example
+ * ```ts
+ * import { MintRejected } from "effect-chittyid/IdServiceError"
+ * new MintRejected({ message: "check the token", errorCode: "MINT_REJECTED", fallbackId: "03-0-ERR-0003-P-2602-0-87" })
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class MintRejected extends Schema.TaggedError<MintRejected>("effect-chittyid/MintRejected")(
+  "MintRejected",
+  {
+    message: Schema.String,
+    errorCode: Schema.String,
+    fallbackId: Schema.String,
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
   }
 ) {}
 
@@ -140,7 +184,41 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("effect-c
      * known not to have left this process (the connection was never made), so a mint may be retried
      * without any risk of minting twice.
      */
-    requestSent: Schema.optionalWith(Schema.Boolean, { default: () => true })
+    requestSent: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
+  }
+) {}
+
+/**
+ * A mint whose outcome is unknown: its request may have reached the service (a timeout after
+ * sending, a connection lost before the answer), and the service is not known to honour
+ * `Idempotency-Key`, so sending it again could mint a second ID. It was therefore not retried.
+ * Retry it yourself with the same `idempotencyKey` (a service that honours keys returns the first
+ * ID; one that ignores them, like the live service today, mints again), or look for the ID first.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ *
+ * const mintOnce = IdService.mint({ entityType: "P" }).pipe(
+ *   Effect.catchTag("MintOutcomeUnknown", (error) =>
+ *     IdService.mint({ entityType: "P", idempotencyKey: error.idempotencyKey }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class MintOutcomeUnknown extends Schema.TaggedError<MintOutcomeUnknown>("effect-chittyid/MintOutcomeUnknown")(
+  "MintOutcomeUnknown",
+  {
+    message: Schema.String,
+    /** What happened to the request: it timed out, or the connection broke, after it was sent. */
+    reason: Schema.Literal("RequestTimeout", "ConnectionError"),
+    /** The key the request was sent with: pass it back (`MintRequest.idempotencyKey`) to retry it. */
+    idempotencyKey: Schema.String
   }
 ) {}
 
@@ -165,7 +243,9 @@ export class ConnectionError extends Schema.TaggedError<ConnectionError>("effect
      * known not to have left this process (connection refused, DNS failure), so a mint may be
      * retried without any risk of minting twice.
      */
-    requestSent: Schema.optionalWith(Schema.Boolean, { default: () => true })
+    requestSent: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
   }
 ) {}
 
@@ -187,7 +267,9 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>("ef
   {
     message: Schema.String,
     endpoint: Schema.String,
-    status: Schema.Number
+    status: Schema.Number,
+    /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
   }
 ) {}
 
@@ -207,7 +289,9 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>("ef
  */
 export class CircuitOpen extends Schema.TaggedError<CircuitOpen>("effect-chittyid/CircuitOpen")("CircuitOpen", {
   message: Schema.String,
-  retryAt: Schema.optional(Schema.Number)
+  retryAt: Schema.optional(Schema.Number),
+  /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+  idempotencyKey: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -225,7 +309,9 @@ export class CircuitOpen extends Schema.TaggedError<CircuitOpen>("effect-chittyi
 export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>(
   "effect-chittyid/IdempotencyConflict"
 )("IdempotencyConflict", {
-  message: Schema.String
+  message: Schema.String,
+  /** The `Idempotency-Key` of the mint that failed (mint only): pass it back to retry the same mint. */
+  idempotencyKey: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -247,6 +333,8 @@ export type IdServiceError =
   | RateLimited
   | ServiceUnavailable
   | MintUnavailable
+  | MintRejected
+  | MintOutcomeUnknown
   | RequestTimeout
   | ConnectionError
   | MalformedResponse
@@ -272,6 +360,8 @@ export const IdServiceError: Schema.Union<[
   typeof RateLimited,
   typeof ServiceUnavailable,
   typeof MintUnavailable,
+  typeof MintRejected,
+  typeof MintOutcomeUnknown,
   typeof RequestTimeout,
   typeof ConnectionError,
   typeof MalformedResponse,
@@ -283,6 +373,8 @@ export const IdServiceError: Schema.Union<[
   RateLimited,
   ServiceUnavailable,
   MintUnavailable,
+  MintRejected,
+  MintOutcomeUnknown,
   RequestTimeout,
   ConnectionError,
   MalformedResponse,
@@ -309,7 +401,7 @@ const retryableTags: ReadonlySet<string> = new Set([
 /**
  * Is this failure worth retrying? `ServiceUnavailable`, `RequestTimeout` (per attempt),
  * `ConnectionError`, `RateLimited` and `MintUnavailable` are; `InvalidRequest`, `Unauthorized`,
- * `IdempotencyConflict`, `MalformedResponse`, `CircuitOpen` and an overall timeout are not.
+ * `MintRejected`, `MintOutcomeUnknown`, `IdempotencyConflict`, `MalformedResponse`, `CircuitOpen` and an overall timeout are not.
  *
  * @example
  * ```ts
@@ -343,3 +435,46 @@ export const retryAfterMs = (error: unknown): number | undefined =>
     Predicate.hasProperty(error, "retryAfterMs") && typeof error.retryAfterMs === "number"
     ? error.retryAfterMs
     : undefined
+
+/**
+ * The same failure, carrying the `Idempotency-Key` of the mint it ended, so the caller can retry
+ * that very mint (`MintRequest.idempotencyKey`). Every failure of `IdService.mint` has it.
+ *
+ * @example
+ * ```ts
+ * import { withIdempotencyKey, ConnectionError } from "effect-chittyid/IdServiceError"
+ * withIdempotencyKey(new ConnectionError({ message: "reset" }), "order-42").idempotencyKey // "order-42"
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const withIdempotencyKey = (error: IdServiceError, idempotencyKey: string): IdServiceError => {
+  if (error.idempotencyKey === idempotencyKey) return error
+  switch (error._tag) {
+    case "InvalidRequest":
+      return new InvalidRequest({ ...error, message: error.message, idempotencyKey })
+    case "Unauthorized":
+      return new Unauthorized({ ...error, message: error.message, idempotencyKey })
+    case "RateLimited":
+      return new RateLimited({ ...error, message: error.message, idempotencyKey })
+    case "ServiceUnavailable":
+      return new ServiceUnavailable({ ...error, message: error.message, idempotencyKey })
+    case "MintUnavailable":
+      return new MintUnavailable({ ...error, message: error.message, idempotencyKey })
+    case "MintRejected":
+      return new MintRejected({ ...error, message: error.message, idempotencyKey })
+    case "MintOutcomeUnknown":
+      return new MintOutcomeUnknown({ ...error, message: error.message, idempotencyKey })
+    case "RequestTimeout":
+      return new RequestTimeout({ ...error, message: error.message, idempotencyKey })
+    case "ConnectionError":
+      return new ConnectionError({ ...error, message: error.message, idempotencyKey })
+    case "MalformedResponse":
+      return new MalformedResponse({ ...error, message: error.message, idempotencyKey })
+    case "CircuitOpen":
+      return new CircuitOpen({ ...error, message: error.message, idempotencyKey })
+    case "IdempotencyConflict":
+      return new IdempotencyConflict({ ...error, message: error.message, idempotencyKey })
+  }
+}

@@ -127,6 +127,47 @@ describe("IdService (live, over loopback HTTP)", () => {
         yield* server.resetFaults
       })))
 
+    it.effect("a placeholder means what its code says: retried or not, a breaker failure or not, code and placeholder kept", () =>
+      Effect.gen(function*() {
+        const server = yield* ReferenceServer
+        const table: ReadonlyArray<{
+          readonly code: Exclude<ChittyId.FallbackErrorCode, "UNKNOWN">
+          readonly tag: string
+          readonly requests: number
+          readonly breaker: "Open" | "Closed"
+        }> = [
+          ...(["MINT_UNAVAILABLE", "MINT_TIMEOUT", "INTERNAL_ERROR", "DRAND_UNAVAILABLE", "CERT_UNAVAILABLE"] as const)
+            .map((code) => ({ code, tag: "MintUnavailable", requests: 4, breaker: "Open" as const })),
+          { code: "TRUST_UNAVAILABLE", tag: "MintUnavailable", requests: 4, breaker: "Open" },
+          { code: "RATE_LIMITED", tag: "RateLimited", requests: 4, breaker: "Closed" },
+          { code: "MINT_REJECTED", tag: "MintRejected", requests: 1, breaker: "Closed" },
+          { code: "INVALID_REQUEST", tag: "InvalidRequest", requests: 1, breaker: "Closed" }
+        ]
+        for (const row of table) {
+          yield* server.reset
+          yield* server.setFaults({ fallback: { errorCode: row.code, rate: 1 } })
+          yield* withService(
+            Effect.gen(function*() {
+              const error = yield* Effect.flip(IdService.mint({ entityType: "P", idempotencyKey: `k-${row.code}` }))
+              expect({ code: row.code, tag: error._tag }).toEqual({ code: row.code, tag: row.tag })
+              expect("errorCode" in error && error.errorCode).toBe(row.code)
+              expect(error.idempotencyKey).toBe(`k-${row.code}`)
+              expect("fallbackId" in error && ChittyId.isFallbackId(error.fallbackId)).toBe(true)
+              if (row.code === "MINT_REJECTED") expect(error.message).toContain("check the token")
+              expect((yield* server.counts).requests.mint).toBe(row.requests)
+              expect((yield* IdService.health).breaker).toBe(row.breaker)
+              // Placeholders taken on purpose are still returned as placeholders, whatever the code.
+              const accepted = yield* Effect.either(IdService.mint({ entityType: "P", acceptFallback: true }))
+              if (row.breaker === "Closed") {
+                expect(Either.isRight(accepted) && accepted.right.fallback && accepted.right.errorCode).toBe(row.code)
+              }
+            }),
+            { retry: { maxRetries: 3, base: "1 millis", maxDelay: "2 millis" }, breaker: { consecutiveFailures: 1 } }
+          )
+        }
+        yield* server.resetFaults
+      }))
+
     it.effect("a fallback is retried with the same key and a later real mint succeeds", () =>
       withService(
         Effect.gen(function*() {

@@ -49,6 +49,8 @@ export const make: Effect.Effect<
       if (Either.isLeft(checked)) return Effect.fail(checked.left)
       const call = checked.right
       const idempotencyKey = Option.getOrElse(call.idempotencyKey, newIdempotencyKey)
+      // Every failure carries the key, so the caller's own retry can send the same mint again.
+      const withKey = (error: IdServiceError.IdServiceError) => IdServiceError.withIdempotencyKey(error, idempotencyKey)
       const acceptFallback = request.acceptFallback ?? settings.acceptFallback
       return client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback }).pipe(
         Effect.flatMap((answer): Effect.Effect<IdService.MintResult, IdServiceError.IdServiceError> => {
@@ -94,6 +96,7 @@ export const make: Effect.Effect<
             })
           )
         }),
+        Effect.mapError(withKey),
         Effect.tapBoth({
           onFailure: () => Effect.sync(() => counts.mint.failed++),
           onSuccess: (result) =>

@@ -20,6 +20,7 @@ import { IdServiceConfig } from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
 import * as Retry from "../Retry.ts"
+import * as Placeholder from "./placeholder.ts"
 import * as Transport from "./transport.ts"
 
 type Endpoint = Transport.Endpoint
@@ -182,15 +183,24 @@ export const make = (
     return {
       mint: (call) =>
         resilient("mint", (deadline) =>
-          transport.mint(call, deadline)),
+          transport.mint(call, deadline).pipe(
+            // A placeholder fails the attempt with what its code means (so the retry policy and the
+            // breaker judge it), unless the caller takes placeholders.
+            Effect.flatMap((answer) =>
+              answer.fallback === true && !call.acceptFallback
+                ? Effect.fail(Placeholder.toError(answer))
+                : Effect.succeed(answer)
+            )
+          )),
       validate: (id) =>
-        resilient("validate", (deadline) => transport.validate(id, deadline)).pipe(
-          Effect.withSpan("ChittyId.validate", {
-            kind: "client",
-            captureStackTrace: false,
-            attributes: { "chittyid.remote": true }
-          })
-        ),
+        resilient("validate", (deadline) =>
+          transport.validate(id, deadline)).pipe(
+            Effect.withSpan("ChittyId.validate", {
+              kind: "client",
+              captureStackTrace: false,
+              attributes: { "chittyid.remote": true }
+            })
+          ),
       health: (timeout) =>
         instrument("health", transport.health(timeout === undefined ? undefined : Duration.decode(timeout))),
       retries: Stream.fromPubSub(events),

@@ -266,18 +266,6 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           decoders.mint,
           config.requestTimeout,
           deadline
-        ).pipe(
-          Effect.flatMap((answer) =>
-            answer.fallback === true && !call.acceptFallback
-              ? Effect.fail(
-                new IdServiceError.MintUnavailable({
-                  message: `the service issued a fallback placeholder (${answer.errorCode}): ${clip(answer.message)}`,
-                  errorCode: answer.errorCode,
-                  fallbackId: answer.chittyId
-                })
-              )
-              : Effect.succeed(answer)
-          )
         ))
 
     const validate = (id: string, deadline?: Deadline) =>
