@@ -3,7 +3,7 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "coverage/**"] },
+  { ignores: ["node_modules/**", "dist/**", "coverage/**", ".snippets/**"] },
   ...tseslint.configs.recommended,
   {
     plugins: { "@effect": effect },
@@ -28,7 +28,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ["examples/**", "bench/**", "src/bin/**"],
+    files: ["examples/**", "bench/**", "scripts/**", "src/bin/**"],
     rules: { "no-console": "off" }
   }
 )
