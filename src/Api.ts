@@ -534,8 +534,10 @@ export type ValidateResponse = typeof ValidateResponse.Type
  *
  * @example
  * ```ts
+ * import { Schema } from "effect"
  * import * as Api from "effect-chittyid/Api"
- * const neverIssued = (answer: Api.ValidateResponse) => !answer.valid && answer.error === Api.unknownIdError
+ * const neverIssued = (answer: Api.ValidateResponse) =>
+ *   Schema.is(Api.ValidateInvalid)(answer) && answer.error === Api.unknownIdError
  * ```
  *
  * @since 0.1.0
