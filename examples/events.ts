@@ -7,8 +7,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Fiber, Logger, LogLevel, Option, Stream } from "effect"
-import * as IdService from "../src/IdService.ts"
-import type * as Observability from "../src/Observability.ts"
+import * as IdService from "effect-chittyid/IdService"
+import type * as Observability from "effect-chittyid/Observability"
 import * as Live from "./live.ts"
 
 const describe = (event: Observability.ClientEvent): string => {

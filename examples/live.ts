@@ -3,10 +3,10 @@
  * otherwise against a reference server embedded on loopback, so `npm start` needs nothing running.
  */
 import { Config, Context, Effect, Layer, Option } from "effect"
-import { IdService } from "../src/IdService.ts"
-import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
-import * as Node from "../src/node.ts"
-import { ReferenceServer } from "../src/server/ReferenceServer.ts"
+import { IdService } from "effect-chittyid/IdService"
+import type * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+import * as Node from "effect-chittyid/node"
+import { ReferenceServer } from "effect-chittyid/server/ReferenceServer"
 
 /** Where the examples talk to. */
 export class Target extends Context.Tag("examples/Target")<Target, {

@@ -7,8 +7,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Chunk, Console, Effect, Stream } from "effect"
-import * as ChittyId from "../src/ChittyId.ts"
-import * as IdService from "../src/IdService.ts"
+import * as ChittyId from "effect-chittyid/ChittyId"
+import * as IdService from "effect-chittyid/IdService"
 import * as Live from "./live.ts"
 
 const count = Number(process.argv[2] ?? 2000)

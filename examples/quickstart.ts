@@ -7,8 +7,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Option } from "effect"
-import * as ChittyId from "../src/ChittyId.ts"
-import * as IdService from "../src/IdService.ts"
+import * as ChittyId from "effect-chittyid/ChittyId"
+import * as IdService from "effect-chittyid/IdService"
 import * as Live from "./live.ts"
 
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>

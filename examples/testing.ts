@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import * as ChittyId from "../src/ChittyId.ts"
-import * as IdService from "../src/IdService.ts"
-import * as IdServiceError from "../src/IdServiceError.ts"
+import * as ChittyId from "effect-chittyid/ChittyId"
+import * as IdService from "effect-chittyid/IdService"
+import * as IdServiceError from "effect-chittyid/IdServiceError"
 
 // --- your application code ------------------------------------------------------------------
 
