@@ -1,7 +1,9 @@
 /**
  * `npm run snippets`: type-checks every TypeScript snippet a user may copy — the ```ts blocks of
  * README.md and docs/*.md, and the ```ts blocks of the JSDoc comments (`@example`) under src/ — against
- * the library's sources (`effect-chittyid/*` resolves to `src/*` through the tsconfig `paths`).
+ * the library's sources: `effect-chittyid/…` resolves through the package's `exports` (to the `src/`
+ * file behind each `dist/` entry), so a snippet can only use what a user can import. The examples of a
+ * module kept out of `exports` may import that module itself.
  *
  * Each block becomes a module of its own under `.snippets/` (git-ignored), checked in one program with
  * the project's compiler options (unused names allowed: a snippet may show a value without using it).
@@ -87,6 +89,26 @@ const snippets = [
   ...walk(Path.join(root, "src"), (f) => f.endsWith(".ts")).flatMap(jsdocSnippets)
 ]
 
+/** `effect-chittyid/X` → `src/X.ts`, for each entry of the package's `exports`. */
+const exportsField: Record<string, unknown> =
+  JSON.parse(Fs.readFileSync(Path.join(root, "package.json"), "utf8")).exports
+const publicPaths: Record<string, Array<string>> = {}
+for (const [key, target] of Object.entries(exportsField)) {
+  const js = typeof target === "object" && target !== null && "default" in target ? target.default : undefined
+  if (typeof js !== "string" || !js.startsWith("./dist/") || !js.endsWith(".js")) continue
+  publicPaths[`effect-chittyid${key.slice(1)}`] = [`./src/${js.slice("./dist/".length, -".js".length)}.ts`]
+}
+const publicSources = new Set(Object.values(publicPaths).map(([file]) => Path.resolve(root, file!)))
+
+/** In an unexported module's examples, its own name resolves to its source file. */
+const selfImports = (snippet: Snippet, file: string) => {
+  const source = Path.resolve(root, snippet.source)
+  if (!snippet.source.startsWith("src/") || publicSources.has(source)) return snippet.code
+  const name = `effect-chittyid/${snippet.source.slice("src/".length, -".ts".length)}`
+  const relative = Path.relative(Path.dirname(file), source).split(Path.sep).join("/")
+  return snippet.code.replaceAll(`"${name}"`, JSON.stringify(relative))
+}
+
 Fs.rmSync(outDir, { recursive: true, force: true })
 Fs.mkdirSync(outDir, { recursive: true })
 const origin = new Map<string, Snippet>()
@@ -94,7 +116,7 @@ for (const snippet of snippets) {
   const name = `${snippet.source.replace(/[^A-Za-z0-9]+/g, "_")}_${snippet.line}.ts`
   const file = Path.join(outDir, name)
   // `export {}` makes every snippet a module of its own, without moving its lines.
-  Fs.writeFileSync(file, `${snippet.code}\nexport {}\n`)
+  Fs.writeFileSync(file, `${selfImports(snippet, file)}\nexport {}\n`)
   origin.set(Path.resolve(file), snippet)
 }
 
@@ -105,7 +127,7 @@ if (configFile.error !== undefined) {
 const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, root)
 const program = ts.createProgram({
   rootNames: [...origin.keys()],
-  options: { ...parsed.options, noEmit: true, noUnusedLocals: false, noUnusedParameters: false }
+  options: { ...parsed.options, paths: publicPaths, noEmit: true, noUnusedLocals: false, noUnusedParameters: false }
 })
 
 const errors = ts.getPreEmitDiagnostics(program).flatMap((diagnostic) => {
