@@ -10,6 +10,7 @@
  * | `CHITTY_ID_ALLOW_INSECURE_HTTP` | `false` | allow plain `http://` to a host other than loopback |
  * | `CHITTY_ID_REQUEST_TIMEOUT` | `5 seconds` | one HTTP attempt |
  * | `CHITTY_ID_TIMEOUT` | `15 seconds` | a whole call, retries included |
+ * | `CHITTY_ID_MAX_RESPONSE_BYTES` | `65536` | largest answer body read (1 KiB to 256 MiB); a longer one is `MalformedResponse` |
  * | `CHITTY_ID_REMOTE_VALIDATION` | `false` | confirm locally valid IDs with the service |
  * | `CHITTY_ID_ACCEPT_FALLBACK` | `false` | accept fallback placeholders from mint instead of failing |
  * | `CHITTY_ID_RETRY_MAX` | `3` | retries after the first attempt |
@@ -80,6 +81,11 @@ export interface Settings {
   readonly allowInsecureHttp: boolean
   readonly requestTimeout: Duration.Duration
   readonly timeout: Duration.Duration
+  /**
+   * The largest answer body read, in bytes: reading stops there and the attempt fails with
+   * `MalformedResponse` (not retried). The service's answers are under 2 KiB.
+   */
+  readonly maxResponseBytes: number
   readonly remoteValidation: boolean
   readonly acceptFallback: boolean
   readonly retry: {
@@ -132,6 +138,7 @@ export const defaults: Settings = {
   allowInsecureHttp: false,
   requestTimeout: Duration.seconds(5),
   timeout: Duration.seconds(15),
+  maxResponseBytes: 64 * 1024,
   remoteValidation: false,
   acceptFallback: false,
   retry: { maxRetries: 3, base: Duration.millis(100), maxDelay: Duration.seconds(5), jitter: "full" },
@@ -169,6 +176,7 @@ export interface Input {
   readonly allowInsecureHttp?: boolean | undefined
   readonly requestTimeout?: Duration.DurationInput | undefined
   readonly timeout?: Duration.DurationInput | undefined
+  readonly maxResponseBytes?: number | undefined
   readonly remoteValidation?: boolean | undefined
   readonly acceptFallback?: boolean | undefined
   readonly retry?: {
@@ -262,6 +270,10 @@ const positive = (name: string, value: number, integer: boolean): Option.Option<
     ? Option.none()
     : Option.some(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`)
 
+/** Bounds of `maxResponseBytes`: 1 KiB (an answer is under 2 KiB) to 256 MiB. */
+const minResponseBytes = 1024
+const maxResponseBytes = 256 * 1024 * 1024
+
 const checkSettings = (c: Settings): Option.Option<[path: string, message: string]> => {
   const checks: Array<[string, Option.Option<string>]> = [
     [
@@ -293,6 +305,15 @@ const checkSettings = (c: Settings): Option.Option<[path: string, message: strin
     ["CHITTY_ID_BREAKER_PROBES", positive("half-open probes", c.breaker.halfOpenProbes, true)],
     ["CHITTY_ID_BREAKER_SUCCESSES", positive("half-open successes", c.breaker.halfOpenSuccesses, true)],
     ["CHITTY_ID_CACHE_CAPACITY", positive("cache capacity", c.cache.capacity, true)],
+    [
+      "CHITTY_ID_MAX_RESPONSE_BYTES",
+      Number.isInteger(c.maxResponseBytes) && c.maxResponseBytes >= minResponseBytes &&
+        c.maxResponseBytes <= maxResponseBytes
+        ? Option.none()
+        : Option.some(
+          `the answer body cap must be a whole number of bytes from ${minResponseBytes} to ${maxResponseBytes}, got ${c.maxResponseBytes}`
+        )
+    ],
     ["CHITTY_ID_REQUEST_TIMEOUT", positive("request timeout (ms)", Duration.toMillis(c.requestTimeout), false)],
     ["CHITTY_ID_TIMEOUT", positive("timeout (ms)", Duration.toMillis(c.timeout), false)],
     ["CHITTY_ID_HEALTH_INTERVAL", positive("health interval (ms)", Duration.toMillis(c.health.interval), false)],
@@ -337,6 +358,7 @@ export const make = (input: Input = {}): Either.Either<Settings, ConfigError.Con
     allowInsecureHttp,
     requestTimeout: Duration.decode(input.requestTimeout ?? defaults.requestTimeout),
     timeout: Duration.decode(input.timeout ?? defaults.timeout),
+    maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
     remoteValidation: input.remoteValidation ?? defaults.remoteValidation,
     acceptFallback: input.acceptFallback ?? defaults.acceptFallback,
     retry: {
@@ -403,6 +425,7 @@ export const config: Config.Config<Settings> = Config.all({
   allowInsecureHttp: optional(Config.boolean("CHITTY_ID_ALLOW_INSECURE_HTTP")),
   requestTimeout: optional(Config.duration("CHITTY_ID_REQUEST_TIMEOUT")),
   timeout: optional(Config.duration("CHITTY_ID_TIMEOUT")),
+  maxResponseBytes: optional(Config.integer("CHITTY_ID_MAX_RESPONSE_BYTES")),
   remoteValidation: optional(Config.boolean("CHITTY_ID_REMOTE_VALIDATION")),
   acceptFallback: optional(Config.boolean("CHITTY_ID_ACCEPT_FALLBACK")),
   retry: Config.all({

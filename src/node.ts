@@ -1,6 +1,13 @@
 /**
- * Node.js wiring: the live `IdService` over `@effect/platform-node`'s undici `HttpClient`, and the
- * reference server's listener.
+ * Node.js wiring: the live `IdService` over a lean undici `HttpClient`, and that client on its own.
+ *
+ * The default client (`Node.layerHttpClient`) sends each request through undici's `dispatch` inside
+ * one `Effect.async`: it reads the answer to a string up to the body cap, bounds the whole exchange
+ * with the attempt's one timer, ends a request on interruption through undici's own abort (which
+ * closes its connection) and keeps finished connections alive in a pool. It is an ordinary
+ * `HttpClient`: `transformClient` can add headers or tracing to it. Any other `HttpClient` works
+ * too — provide `IdService.layer` (or `layerWith`) over `NodeHttpClient.layerUndici`, `FetchHttpClient.layer`,
+ * … and the library reads bodies with the same cap and races each attempt against its timeout.
  *
  * @example
  * ```ts
@@ -14,15 +21,119 @@
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import { Agent } from "undici"
 import { IdService } from "./IdService.ts"
 import type * as IdServiceModule from "./IdService.ts"
-import type * as IdServiceConfig from "./IdServiceConfig.ts"
+import * as IdServiceConfig from "./IdServiceConfig.ts"
+import * as UndiciClient from "./internal/undiciClient.ts"
 
 /**
- * The live `IdService` configured from `CHITTY_ID_*`, over undici.
+ * Options of {@link makeHttpClient} and {@link layerHttpClientWith}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface HttpClientOptions {
+  /**
+   * The largest answer body read, in bytes (default 64 KiB). `IdService` sets its own cap
+   * (`CHITTY_ID_MAX_RESPONSE_BYTES`) on each of its requests.
+   */
+  readonly maxResponseBytes?: number | undefined
+  /**
+   * The time a request may take, headers and body (default: none). `IdService` sets each
+   * attempt's own timeout on its requests.
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Idle time of a pooled keep-alive connection before it is closed (default 4 seconds). */
+  readonly keepAlive?: Duration.DurationInput | undefined
+  /** Connections per origin (default: unlimited). */
+  readonly connections?: number | undefined
+}
+
+/**
+ * A lean `HttpClient` over an undici pool of its own, closed with the scope.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as Node from "effect-chittyid/node"
+ *
+ * const status = Effect.scoped(
+ *   Effect.flatMap(Node.makeHttpClient(), (client) => client.get("http://127.0.0.1:8787/health"))
+ * ).pipe(Effect.map((response) => response.status))
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeHttpClient = (
+  options: HttpClientOptions = {}
+): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const keepAlive = Duration.toMillis(options.keepAlive ?? Duration.seconds(4))
+        return new Agent({
+          keepAliveTimeout: keepAlive,
+          keepAliveMaxTimeout: Math.max(keepAlive, 600_000),
+          ...(options.connections === undefined ? {} : { connections: options.connections })
+        })
+      }),
+      (agent) => Effect.promise(() => agent.destroy())
+    ),
+    (dispatcher) =>
+      UndiciClient.make({
+        dispatcher,
+        limits: {
+          maxResponseBytes: options.maxResponseBytes ?? IdServiceConfig.defaults.maxResponseBytes,
+          timeoutMs: options.timeout === undefined ? 0 : Duration.toMillis(options.timeout)
+        }
+      })
+  )
+
+/**
+ * The lean undici `HttpClient` with options.
+ *
+ * @example
+ * ```ts
+ * import * as IdService from "effect-chittyid/IdService"
+ * import * as Node from "effect-chittyid/node"
+ * import { Layer } from "effect"
+ *
+ * const ServiceLive = IdService.IdService.layer.pipe(Layer.provide(Node.layerHttpClientWith({ connections: 16 })))
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerHttpClientWith = (options: HttpClientOptions): Layer.Layer<HttpClient.HttpClient> =>
+  Layer.scoped(HttpClient.HttpClient, makeHttpClient(options))
+
+/**
+ * The lean undici `HttpClient` with its defaults: what {@link layer} and {@link layerWith} use.
+ *
+ * @example
+ * ```ts
+ * import * as IdService from "effect-chittyid/IdService"
+ * import * as Node from "effect-chittyid/node"
+ * import { Layer } from "effect"
+ *
+ * const ServiceLive = IdService.IdService.layer.pipe(Layer.provide(Node.layerHttpClient))
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient> = layerHttpClientWith({})
+
+/**
+ * The live `IdService` configured from `CHITTY_ID_*`, over the lean undici client.
  *
  * @example
  * ```ts
@@ -36,11 +147,11 @@ import type * as IdServiceConfig from "./IdServiceConfig.ts"
  * @category layers
  */
 export const layer: Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> = IdService.layer.pipe(
-  Layer.provide(NodeHttpClient.layerUndici)
+  Layer.provide(layerHttpClient)
 )
 
 /**
- * The live `IdService` with settings given in code, over undici.
+ * The live `IdService` with settings given in code, over the lean undici client.
  *
  * @example
  * ```ts
@@ -55,4 +166,4 @@ export const layer: Layer.Layer<IdServiceModule.LiveServices, ConfigError.Config
 export const layerWith = (
   input: IdServiceConfig.Input & IdServiceModule.LiveOptions
 ): Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> =>
-  IdService.layerWith(input).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  IdService.layerWith(input).pipe(Layer.provide(layerHttpClient))

@@ -19,6 +19,7 @@ describe("IdServiceConfig", () => {
       expect(settings.breaker.consecutiveFailures).toBe(5)
       expect(Duration.toMillis(settings.breaker.openDuration)).toBe(60_000)
       expect(settings.cache.capacity).toBe(10_000)
+      expect(settings.maxResponseBytes).toBe(64 * 1024)
       expect(Duration.toMillis(settings.cache.validTtl)).toBe(300_000)
       expect(Duration.toMillis(settings.health.interval)).toBe(30_000)
       expect(settings).toEqual(IdServiceConfig.defaults)
@@ -35,7 +36,8 @@ describe("IdServiceConfig", () => {
         CHITTY_ID_BREAKER_SLOW_CALL: "800 millis",
         CHITTY_ID_CACHE_CAPACITY: "50",
         CHITTY_ID_HEALTH_INTERVAL: "10 seconds",
-        CHITTY_ID_REMOTE_VALIDATION: "true"
+        CHITTY_ID_REMOTE_VALIDATION: "true",
+        CHITTY_ID_MAX_RESPONSE_BYTES: "4096"
       })
       expect(settings.url).toBe("http://127.0.0.1:8787")
       expect(Option.map(settings.token, Redacted.value)).toEqual(Option.some(secret))
@@ -46,6 +48,7 @@ describe("IdServiceConfig", () => {
       expect(settings.cache.capacity).toBe(50)
       expect(Duration.toMillis(settings.health.interval)).toBe(10_000)
       expect(settings.remoteValidation).toBe(true)
+      expect(settings.maxResponseBytes).toBe(4096)
       expect(settings.breaker.consecutiveFailures).toBe(IdServiceConfig.defaults.breaker.consecutiveFailures)
     }))
 
@@ -60,7 +63,11 @@ describe("IdServiceConfig", () => {
       ["a zero cache", { CHITTY_ID_CACHE_CAPACITY: "0" }, "CHITTY_ID_CACHE_CAPACITY"],
       ["a duration that is not one", { CHITTY_ID_TIMEOUT: "soon" }, "CHITTY_ID_TIMEOUT"],
       ["an unknown jitter", { CHITTY_ID_RETRY_JITTER: "some" }, "CHITTY_ID_RETRY_JITTER"],
-      ["an empty token", { CHITTY_ID_TOKEN: "" }, "token must not be empty"]
+      ["an empty token", { CHITTY_ID_TOKEN: "" }, "token must not be empty"],
+      ["a body cap of 0", { CHITTY_ID_MAX_RESPONSE_BYTES: "0" }, "CHITTY_ID_MAX_RESPONSE_BYTES"],
+      ["a body cap under 1 KiB", { CHITTY_ID_MAX_RESPONSE_BYTES: "1023" }, "from 1024"],
+      ["a body cap over 256 MiB", { CHITTY_ID_MAX_RESPONSE_BYTES: String(2 ** 28 + 1) }, "to 268435456"],
+      ["a body cap that is not a number", { CHITTY_ID_MAX_RESPONSE_BYTES: "64k" }, "CHITTY_ID_MAX_RESPONSE_BYTES"]
     ]
     it.each(cases)("%s", async (_, env, expected) => {
       const result = await Effect.runPromise(Effect.either(readFrom({ CHITTY_ID_TOKEN: secret, ...env })))

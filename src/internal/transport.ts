@@ -19,11 +19,13 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as Api from "../Api.ts"
 import type * as IdServiceClient from "../IdServiceClient.ts"
 import type * as IdServiceConfig from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import * as Retry from "../Retry.ts"
+import * as UndiciClient from "./undiciClient.ts"
 
 /** The endpoints, as named in errors, metrics and spans. */
 export type Endpoint = "mint" | "validate" | "health"
@@ -158,17 +160,110 @@ const decodeBody = <A>(
     }))
 }
 
-const transportError =
-  (endpoint: Endpoint) => (error: HttpClientError.HttpClientError): IdServiceError.IdServiceError =>
-    error._tag === "RequestError"
-      ? error.reason === "Transport"
-        ? new IdServiceError.ConnectionError({ message: `${endpoint}: ${connectionDetail(error.cause)}` })
-        : new IdServiceError.InvalidRequest({
-          message: `${endpoint}: the request could not be built (${error.reason})`
-        })
+/** The attempt's failure when the answer's body is longer than the cap. */
+const tooLarge = (endpoint: Endpoint, status: number, maxBytes: number, declared?: number) =>
+  new IdServiceError.MalformedResponse({
+    message: `${endpoint}: the answer's body is longer than the cap of ${maxBytes} bytes${
+      declared === undefined ? "" : ` (Content-Length ${declared})`
+    }; not read (CHITTY_ID_MAX_RESPONSE_BYTES)`,
+    endpoint,
+    status
+  })
+
+/**
+ * Reads an answer's body as text, at most `maxBytes` of it, over any `HttpClient`. A declared
+ * `Content-Length` within the cap bounds the body by HTTP's own framing, so it is read whole; one
+ * over the cap is refused unread; without one (chunked), the byte stream is read until the cap. A
+ * body not read to its end is abandoned through its stream, which ends the request (the client
+ * aborts it and the connection is closed, not left to drain).
+ */
+const readBody = (
+  endpoint: Endpoint,
+  response: HttpClientResponse.HttpClientResponse,
+  maxBytes: number
+): Effect.Effect<string, IdServiceError.IdServiceError | HttpClientError.ResponseError> => {
+  if (response instanceof UndiciClient.Response) {
+    return typeof response.body === "string"
+      ? Effect.succeed(response.body)
+      : Effect.fail(tooLarge(endpoint, response.status, response.body.maxBytes, response.body.declared))
+  }
+  const declared = response.headers["content-length"]
+  if (declared !== undefined) {
+    const length = Number(declared)
+    if (Number.isSafeInteger(length) && length >= 0 && length <= maxBytes) return response.text
+    return Effect.zipRight(
+      // the stream's end (after one chunk) is what makes the client abort the request
+      Effect.ignore(Stream.runHead(response.stream)),
+      Effect.fail(tooLarge(endpoint, response.status, maxBytes, Number.isFinite(length) ? length : undefined))
+    )
+  }
+  return Effect.flatMap(
+    Stream.runFoldWhile(
+      response.stream,
+      { chunks: [] as Array<Uint8Array>, size: 0 },
+      (read) => read.size <= maxBytes,
+      (read, chunk) => {
+        read.chunks.push(chunk)
+        return { chunks: read.chunks, size: read.size + chunk.length }
+      }
+    ),
+    (read) =>
+      read.size > maxBytes
+        ? Effect.fail(tooLarge(endpoint, response.status, maxBytes))
+        : Effect.succeed(Buffer.concat(read.chunks, read.size).toString("utf8"))
+  )
+}
+
+/** Connection failures that happen before any byte of the request is written. */
+const notSentCodes = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_FAIL",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+/** Whether a failed request may have reached the service: `false` only when known not to. */
+const mayHaveBeenSent = (cause: unknown): boolean => {
+  if (cause instanceof UndiciClient.TransportFailure) return cause.requestSent
+  let current: unknown = cause
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string" && notSentCodes.has(code)) return false
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return true
+}
+
+const transportError = (
+  endpoint: Endpoint,
+  error: HttpClientError.HttpClientError,
+  onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout
+): IdServiceError.IdServiceError => {
+  if (error._tag === "ResponseError") {
+    return error.cause instanceof UndiciClient.BodyTooLarge
+      ? tooLarge(endpoint, error.response.status, error.cause.maxBytes, error.cause.declared)
       : new IdServiceError.ConnectionError({
         message: `${endpoint}: the connection broke while reading the answer (${error.response.status})`
       })
+  }
+  if (error.reason !== "Transport") {
+    return new IdServiceError.InvalidRequest({
+      message: `${endpoint}: the request could not be built (${error.reason})`
+    })
+  }
+  const cause = error.cause
+  if (cause instanceof UndiciClient.TransportFailure && cause.reason === "timeout") {
+    return onTimeout(cause.requestSent)
+  }
+  return new IdServiceError.ConnectionError({
+    message: `${endpoint}: ${connectionDetail(cause instanceof UndiciClient.TransportFailure ? cause.cause : cause)}`,
+    requestSent: mayHaveBeenSent(cause)
+  })
+}
 
 const connectionDetail = (cause: unknown): string => {
   const codes: Array<string> = []
@@ -209,6 +304,10 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
         onSome: Effect.succeed
       })
 
+    // The lean client (effect-chittyid/node's default) runs the attempt's timer inside the request;
+    // over any other `HttpClient` the attempt is raced against `Effect.timeoutFail`.
+    const lean = UndiciClient.isLean(yield* HttpClient.HttpClient)
+
     const send = <A>(
       endpoint: Endpoint,
       client: HttpClient.HttpClient,
@@ -217,39 +316,54 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       timeout: Duration.Duration,
       deadline?: Deadline
     ): Effect.Effect<A, IdServiceError.IdServiceError> => {
-      const attempt = client.execute(request).pipe(
-        Effect.flatMap((response) =>
-          Effect.flatMap(response.text, (text) => {
-            if (response.status >= 200 && response.status < 300) {
-              return decodeBody(endpoint, response.status, text, decode)
-            }
-            return Effect.flatMap(
-              Effect.clockWith((clock) => clock.currentTimeMillis),
-              (now) => Effect.fail(statusError(endpoint, response, text, now))
-            )
+      const attempt = (onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout) =>
+        client.execute(request).pipe(
+          Effect.flatMap((response) =>
+            Effect.flatMap(readBody(endpoint, response, config.maxResponseBytes), (text) => {
+              if (response.status >= 200 && response.status < 300) {
+                return decodeBody(endpoint, response.status, text, decode)
+              }
+              return Effect.flatMap(
+                Effect.clockWith((clock) => clock.currentTimeMillis),
+                (now) => Effect.fail(statusError(endpoint, response, text, now))
+              )
+            })
+          ),
+          Effect.catchTags({
+            RequestError: (error) => Effect.fail(transportError(endpoint, error, onTimeout)),
+            ResponseError: (error) => Effect.fail(transportError(endpoint, error, onTimeout))
           })
-        ),
-        Effect.catchTags({
-          RequestError: (error) => Effect.fail(transportError(endpoint)(error)),
-          ResponseError: (error) => Effect.fail(transportError(endpoint)(error))
+        )
+      const timeoutMs = Duration.toMillis(timeout)
+      const attemptTimeout = (requestSent: boolean) =>
+        new IdServiceError.RequestTimeout({
+          message: `${endpoint}: no answer within ${Duration.format(timeout)}`,
+          timeoutMs,
+          scope: "attempt",
+          requestSent
         })
-      )
-      const attemptTimeout = Effect.timeoutFail(attempt, {
-        duration: timeout,
-        onTimeout: () =>
-          new IdServiceError.RequestTimeout({
-            message: `${endpoint}: no answer within ${Duration.format(timeout)}`,
-            timeoutMs: Duration.toMillis(timeout),
-            scope: "attempt"
-          })
-      })
-      if (deadline === undefined) return attemptTimeout
+      const deadlineTimeout = (deadline: Deadline) => (requestSent: boolean) => {
+        const error = deadline.onTimeout()
+        return requestSent ? error : new IdServiceError.RequestTimeout({
+          message: error.message,
+          timeoutMs: error.timeoutMs,
+          scope: error.scope,
+          requestSent
+        })
+      }
+      const within = (ms: number, onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout) =>
+        lean
+          ? Effect.locally(
+            attempt(onTimeout),
+            UndiciClient.currentLimits,
+            { timeoutMs: ms, maxResponseBytes: config.maxResponseBytes }
+          )
+          : Effect.timeoutFail(attempt(onTimeout), { duration: Duration.millis(ms), onTimeout: () => onTimeout(true) })
+      if (deadline === undefined) return within(timeoutMs, attemptTimeout)
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const left = deadline.at - now
         if (left <= 0) return Effect.fail(deadline.onTimeout())
-        return left < Duration.toMillis(timeout)
-          ? Effect.timeoutFail(attempt, { duration: Duration.millis(left), onTimeout: deadline.onTimeout })
-          : attemptTimeout
+        return left < timeoutMs ? within(left, deadlineTimeout(deadline)) : within(timeoutMs, attemptTimeout)
       })
     }
 

@@ -1,0 +1,230 @@
+/**
+ * The lean undici `HttpClient` of `effect-chittyid/node` on its own and under `IdService`:
+ * interruption aborts the request and frees its socket, bodies are capped, the one timer bounds
+ * headers and body, finished connections are reused, and failures are typed as over any client.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import * as net from "node:net"
+import * as IdService from "../src/IdService.ts"
+import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
+import type * as IdServiceError from "../src/IdServiceError.ts"
+import * as UndiciClient from "../src/internal/undiciClient.ts"
+import * as Node from "../src/node.ts"
+import { type Handler, hostileServer, hugeBody, stalledBody } from "./hostile-server.ts"
+import { poll } from "./resilience-support.ts"
+
+const ok: Handler = (_req, res) => {
+  res.writeHead(200, { "content-type": "application/json" })
+  res.end("{\"ok\":true}")
+}
+
+const status = (code: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) => {
+  res.writeHead(code, { "content-type": "application/json", ...headers })
+  res.end(JSON.stringify(body))
+}
+
+/** A loopback port nobody listens on. */
+const closedPort = Effect.async<number>((resume) => {
+  const server = net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const service = (url: string, settings: IdServiceConfig.Input & IdService.LiveOptions = {}) =>
+  Effect.flatMap(
+    Layer.build(
+      Node.layerWith({
+        url,
+        token: Redacted.make("lean-test-token"),
+        health: { interval: "1 hour" },
+        retry: { maxRetries: 0 },
+        ...settings
+      }).pipe(Layer.orDie, Layer.provide(Logger.minimumLogLevel(LogLevel.None)))
+    ),
+    (context) => Effect.provide(IdService.IdService, context)
+  )
+
+const failureOf = <A>(exit: Exit.Exit<A, IdServiceError.IdServiceError>) =>
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+
+describe("Node.makeHttpClient (lean undici)", () => {
+  it.scopedLive("interrupting a request aborts it and destroys its socket", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer(stalledBody("chunked"))
+      const client = yield* Node.makeHttpClient()
+      const fiber = yield* Effect.fork(client.get(`${server.url}/stall`))
+      expect(yield* poll(Effect.sync(server.requests), (n) => n === 1, { every: "10 millis", within: "5 seconds" }))
+        .toBe(1)
+      expect(server.openCarrying()).toBe(1)
+      yield* Fiber.interrupt(fiber)
+      expect(yield* poll(Effect.sync(server.openCarrying), (n) => n === 0, { every: "10 millis", within: "5 seconds" }))
+        .toBe(0)
+    }))
+
+  it.scopedLive("a finished request leaves its connection in the pool: 20 requests, at most two connections", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer(ok)
+      const client = yield* Node.makeHttpClient()
+      for (let i = 0; i < 20; i++) {
+        const response = yield* client.get(`${server.url}/ok`)
+        expect(yield* response.json).toEqual({ ok: true })
+      }
+      expect(server.requests()).toBe(20)
+      // (a request may be sent a moment before the last one's connection is back in the pool)
+      expect(server.accepted()).toBeLessThanOrEqual(2)
+    }))
+
+  it.scopedLive("a body over the cap is not read: the body fails, the connection is closed", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer(hugeBody(16 * 1024 * 1024, "chunked"))
+      const client = yield* Node.makeHttpClient({ maxResponseBytes: 4096 })
+      const response = yield* client.get(`${server.url}/huge`)
+      expect(response.status).toBe(200)
+      const body = yield* Effect.flip(response.text)
+      expect(body.reason).toBe("Decode")
+      expect(body.cause).toBeInstanceOf(UndiciClient.BodyTooLarge)
+      expect(server.written()).toBeLessThan(8 * 1024 * 1024)
+      expect(yield* poll(Effect.sync(server.openCarrying), (n) => n === 0, { every: "10 millis", within: "5 seconds" }))
+        .toBe(0)
+    }))
+
+  it.scopedLive("the timer bounds headers and body: a stalled body fails the request and frees the socket", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer(stalledBody("content-length"))
+      const client = yield* Node.makeHttpClient({ timeout: "200 millis" })
+      const error = yield* Effect.flip(client.get(`${server.url}/stall`))
+      expect(error._tag).toBe("RequestError")
+      const cause = error._tag === "RequestError" ? error.cause : undefined
+      expect(cause).toBeInstanceOf(UndiciClient.TransportFailure)
+      if (cause instanceof UndiciClient.TransportFailure) {
+        expect(cause.reason).toBe("timeout")
+        expect(cause.requestSent).toBe(true)
+      }
+      expect(yield* poll(Effect.sync(server.openCarrying), (n) => n === 0, { every: "10 millis", within: "5 seconds" }))
+        .toBe(0)
+    }))
+
+  it.scopedLive("a refused connection is a Transport error known not to have sent the request", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const client = yield* Node.makeHttpClient()
+      const error = yield* Effect.flip(client.get(`http://127.0.0.1:${port}/x`))
+      const cause = error._tag === "RequestError" ? error.cause : undefined
+      expect(cause).toBeInstanceOf(UndiciClient.TransportFailure)
+      if (cause instanceof UndiciClient.TransportFailure) {
+        expect(cause.reason).toBe("connection")
+        expect(cause.requestSent).toBe(false)
+        expect(cause.code).toBe("ECONNREFUSED")
+      }
+    }))
+
+  it.scopedLive("query parameters, headers and body go out as built; the caller's span travels as traceparent", () =>
+    Effect.gen(function*() {
+      const seen: Array<{ url: string | undefined; headers: Record<string, unknown>; body: string }> = []
+      const server = yield* hostileServer((req, res) => {
+        let body = ""
+        req.on("data", (chunk: Buffer) => body += chunk.toString())
+        req.on("end", () => {
+          seen.push({ url: req.url, headers: req.headers, body })
+          ok(req, res, { write: () => true })
+        })
+      })
+      const client = yield* Node.makeHttpClient()
+      const span = yield* Effect.currentSpan.pipe(
+        Effect.tap(() =>
+          client.execute(
+            HttpClientRequest.post(`${server.url}/v1/mint`, {
+              urlParams: { region: "1", jurisdiction: "A B" },
+              headers: { "x-extra": "yes" }
+            }).pipe(HttpClientRequest.bodyText("{\"entityType\":\"P\"}", "application/json"))
+          )
+        ),
+        Effect.withSpan("caller")
+      )
+      expect(seen).toHaveLength(1)
+      expect(seen[0]?.url).toBe("/v1/mint?region=1&jurisdiction=A%20B")
+      expect(seen[0]?.headers["x-extra"]).toBe("yes")
+      expect(seen[0]?.headers["content-type"]).toBe("application/json")
+      expect(seen[0]?.body).toBe("{\"entityType\":\"P\"}")
+      expect(seen[0]?.headers["traceparent"]).toBe(`00-${span.traceId}-${span.spanId}-01`)
+    }))
+})
+
+describe("IdService over the lean client: errors typed as over any HttpClient", () => {
+  it.scopedLive("503 → ServiceUnavailable with Retry-After, 401 → Unauthorized, 400 → InvalidRequest", () =>
+    Effect.gen(function*() {
+      const cases: Array<[Handler, string]> = [
+        [status(503, { success: false, error: "DOWN", message: "down" }, { "retry-after": "2" }), "ServiceUnavailable"],
+        [status(401, { success: false, error: "UNAUTHORIZED", message: "no" }), "Unauthorized"],
+        [status(400, { success: false, error: "INVALID_REQUEST", message: "bad" }), "InvalidRequest"],
+        [(_req, res) => res.end("not json"), "MalformedResponse"]
+      ]
+      for (const [handler, expected] of cases) {
+        const server = yield* hostileServer(handler)
+        const ids = yield* service(server.url)
+        const error = failureOf(yield* Effect.exit(ids.mint({ entityType: "P" })))
+        expect(error?._tag).toBe(expected)
+        if (error?._tag === "ServiceUnavailable") expect(error.retryAfterMs).toBe(2000)
+      }
+    }))
+
+  it.scopedLive("a refused connection → ConnectionError with requestSent false", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const ids = yield* service(`http://127.0.0.1:${port}`)
+      const error = failureOf(yield* Effect.exit(ids.mint({ entityType: "P" })))
+      expect(error?._tag).toBe("ConnectionError")
+      if (error?._tag === "ConnectionError") {
+        expect(error.requestSent).toBe(false)
+        expect(error.message).toContain("ECONNREFUSED")
+      }
+    }))
+
+  it.scopedLive("a stalled body → RequestTimeout (attempt) with requestSent true, the socket freed", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer(stalledBody("chunked"))
+      const ids = yield* service(server.url, { requestTimeout: "200 millis", timeout: "5 seconds" })
+      const error = failureOf(yield* Effect.exit(ids.mint({ entityType: "P" })))
+      expect(error?._tag).toBe("RequestTimeout")
+      if (error?._tag === "RequestTimeout") {
+        expect(error.scope).toBe("attempt")
+        expect(error.requestSent).toBe(true)
+        expect(error.timeoutMs).toBe(200)
+      }
+      expect(yield* poll(Effect.sync(server.openCarrying), (n) => n === 0, { every: "10 millis", within: "5 seconds" }))
+        .toBe(0)
+    }))
+
+  it.scopedLive("the call's deadline cuts the attempt's timer: RequestTimeout (overall)", () =>
+    Effect.gen(function*() {
+      const server = yield* hostileServer(stalledBody("chunked"))
+      const ids = yield* service(server.url, { requestTimeout: "5 seconds", timeout: "300 millis" })
+      const started = performance.now()
+      const error = failureOf(yield* Effect.exit(ids.mint({ entityType: "P" })))
+      expect(performance.now() - started).toBeLessThan(4000)
+      expect(error?._tag).toBe("RequestTimeout")
+      if (error?._tag === "RequestTimeout") expect(error.scope).toBe("overall")
+    }))
+
+  it.scopedLive("transformClient applies to the lean client, and its timer still holds", () =>
+    Effect.gen(function*() {
+      const headers: Array<unknown> = []
+      const server = yield* hostileServer((req, res, tools) => {
+        headers.push(req.headers["x-tenant"])
+        stalledBody("chunked")(req, res, tools)
+      })
+      const ids = yield* service(server.url, {
+        requestTimeout: "200 millis",
+        transformClient: HttpClient.mapRequest(HttpClientRequest.setHeader("x-tenant", "acme"))
+      })
+      const error = failureOf(yield* Effect.exit(ids.mint({ entityType: "P" })))
+      expect(error?._tag).toBe("RequestTimeout")
+      expect(headers).toEqual(["acme"])
+    }))
+})
