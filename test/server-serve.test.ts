@@ -79,12 +79,41 @@ describe("npm run serve", () => {
       ).toBe(200)
     }), { timeout: 20_000 })
 
+  it.scoped(
+    "--profile live serves the live behaviour: a wrong token is a MINT_REJECTED placeholder",
+    () =>
+      Effect.gen(function*() {
+        const { line } = yield* serve(["--port", "0", "--profile", "live"])
+        const mint = answered(yield* request(line.url, Api.paths.mint, { token: "wrong", body: { entityType: "P" } }))
+        expect(mint.status).toBe(200)
+        expect(Schema.decodeUnknownSync(Api.MintFallback)(mint.json).errorCode).toBe("MINT_REJECTED")
+        expect(answered(yield* request(line.url, Api.paths.healthAlias)).json).toMatchObject({ status: "healthy" })
+      }),
+    { timeout: 20_000 }
+  )
+
+  it.effect("--help names the bin", () =>
+    Effect.map(
+      Effect.async<string>((resume) => {
+        const child = run(["--help"])
+        let out = ""
+        child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (out += chunk))
+        child.on("exit", () => resume(Effect.succeed(out)))
+      }),
+      (out) => {
+        expect(out).toContain("Usage: chittyid-reference-server")
+        expect(out).toContain("--profile")
+        expect(out).not.toContain("npm run serve")
+      }
+    ), { timeout: 20_000 })
+
   it.effect("bad flags: a clear message and exit code 2", () =>
     Effect.gen(function*() {
       const cases = [
         [["--error-rate", "1.5"], "--error-rate must be a probability from 0 to 1"],
         [["--outage", "sometimes"], "outage.mode"],
         [["--port", "http"], "--port must be an integer"],
+        [["--profile", "staging"], "--profile must be one of strict, live"],
         [["--frobnicate"], "Unknown option"]
       ] as const
       yield* Effect.forEach(cases, ([args, fragment]) =>

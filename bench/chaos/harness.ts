@@ -55,7 +55,7 @@ export const server = (process: ServerProcess): Effect.Effect<Server, never, Htt
     reset: orDie(admin.admin.reset()),
     setFaults: (patch) => orDie(Effect.asVoid(admin.admin.setFaults({ payload: patch }))),
     counts: orDie(admin.admin.counts()),
-    mintLog: orDie(admin.admin.mintLog()),
+    mintLog: orDie(Admin.readMintLog(admin)),
     openSockets: socketsOf(process.pid)
   }))
 

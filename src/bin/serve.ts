@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The reference ChittyID server, standalone: `npm run serve -- [flags]`.
+ * The reference ChittyID server, standalone: the `chittyid-reference-server` bin (in this
+ * repository: `npm run serve -- [flags]`).
  *
  * Prints one line of JSON to stdout once it listens — `{"url":"http://127.0.0.1:PORT"}`, plus
  * `"token"` when the token was generated — so a parent process can read where it is. Runs until
@@ -8,7 +9,8 @@
  *
  * @example
  * ```sh
- * npm run serve -- --port 0 --seed 42 --error-rate 0.3 --retry-after 1
+ * chittyid-reference-server --port 0 --seed 42 --error-rate 0.3 --retry-after 1
+ * chittyid-reference-server --profile live
  * ```
  *
  * @since 0.1.0
@@ -23,22 +25,29 @@ import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import { parseArgs } from "node:util"
 import * as Fault from "../server/Faults.ts"
-import { type Options, ReferenceServer } from "../server/ReferenceServer.ts"
+import { type Options, profiles, ReferenceServer } from "../server/ReferenceServer.ts"
 
-const usage = `Usage: npm run serve -- [flags]
+const usage = `Usage: chittyid-reference-server [flags]
 
 The reference ChittyID server. Prints {"url":...} (and "token" when generated) as one JSON line.
 
+  --profile <p>              strict (default): the contract; live: what the live service answers
   --port <n>                 port (default 8787; 0 = any free port)
   --host <host>              host (default 127.0.0.1)
   --token <token>            bearer token (default $CHITTY_ID_TOKEN, else a random one, printed)
   --seed <n>                 seed of the fault PRNG (default random)
   --max-body-bytes <n>       request body limit (default 16384)
   --sequence-capacity <n>    IDs per region/jurisdiction/type/month before 422 (default 10000)
+  --max-json-depth <n>       deepest mint metadata accepted (default 32)
+  --max-records <n>          mint records kept (default 100000)
+  --max-connections <n>      open connections at most (default 1024)
+  --headers-timeout-ms <ms>  time to receive request headers (default 10000)
+  --request-timeout-ms <ms>  time to receive a whole request (default 30000)
+  --keep-alive-timeout-ms <ms> idle kept-alive connections closed after (default 5000)
 Faults (rates are probabilities from 0 to 1):
   --latency-ms <ms>          added latency
   --jitter-ms <ms>           plus up to this much, drawn uniformly
-  --error-rate <r>           503 SERVICE_UNAVAILABLE
+  --error-rate <r>           503 SERVICE_UNAVAILABLE (live: a MINT_REJECTED placeholder on mint)
   --retry-after <s>          Retry-After seconds on 503 and 429 (default: none on 503, 1 on 429)
   --retry-after-format <f>   seconds | http-date (default seconds)
   --outage <mode>            refuse | reset: every request fails
@@ -80,12 +89,19 @@ const parseFlags = (argv: ReadonlyArray<string>): Flags | "help" => {
     strict: true,
     allowPositionals: false,
     options: {
+      profile: { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
       token: { type: "string" },
       seed: { type: "string" },
       "max-body-bytes": { type: "string" },
       "sequence-capacity": { type: "string" },
+      "max-json-depth": { type: "string" },
+      "max-records": { type: "string" },
+      "max-connections": { type: "string" },
+      "headers-timeout-ms": { type: "string" },
+      "request-timeout-ms": { type: "string" },
+      "keep-alive-timeout-ms": { type: "string" },
       "latency-ms": { type: "string" },
       "jitter-ms": { type: "string" },
       "error-rate": { type: "string" },
@@ -150,6 +166,16 @@ const parseFlags = (argv: ReadonlyArray<string>): Flags | "help" => {
   const seed = integer("seed", values.seed, 0, 2 ** 32 - 1)
   const maxBodyBytes = integer("max-body-bytes", values["max-body-bytes"], 1, 2 ** 30)
   const sequenceCapacity = integer("sequence-capacity", values["sequence-capacity"], 0, 10_000)
+  const profile = values.profile
+  if (profile !== undefined && !profiles.some((p) => p === profile)) {
+    throw new UsageError(`--profile must be one of ${profiles.join(", ")}, got ${JSON.stringify(profile)}`)
+  }
+  const maxJsonDepth = integer("max-json-depth", values["max-json-depth"], 1, 10_000)
+  const maxRecords = integer("max-records", values["max-records"], 1, 100_000_000)
+  const maxConnections = integer("max-connections", values["max-connections"], 1, 1_000_000)
+  const headersTimeoutMillis = integer("headers-timeout-ms", values["headers-timeout-ms"], 0, 3_600_000)
+  const requestTimeoutMillis = integer("request-timeout-ms", values["request-timeout-ms"], 0, 3_600_000)
+  const keepAliveTimeoutMillis = integer("keep-alive-timeout-ms", values["keep-alive-timeout-ms"], 0, 3_600_000)
   const tokenGenerated = token === undefined || token === ""
   return {
     tokenGenerated,
@@ -160,6 +186,13 @@ const parseFlags = (argv: ReadonlyArray<string>): Flags | "help" => {
       seed,
       maxBodyBytes,
       sequenceCapacity,
+      profile: profile === "live" ? "live" : "strict",
+      maxJsonDepth,
+      maxRecords,
+      maxConnections,
+      headersTimeoutMillis,
+      requestTimeoutMillis,
+      keepAliveTimeoutMillis,
       faults: decoded.right
     }
   }

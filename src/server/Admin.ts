@@ -6,7 +6,7 @@
  * | endpoint | request | 2xx |
  * |---|---|---|
  * | `GET /_admin/counts` | — | {@link Counts.ServerCounts} |
- * | `GET /_admin/mint-log` | — | array of {@link Registry.MintRecord} |
+ * | `GET /_admin/mint-log` | query `offset`, `limit` (default 0 and 1000, at most 10 000) | a page of {@link Registry.MintRecord}, oldest first |
  * | `GET /_admin/faults` | — | {@link Faults.Faults} in force |
  * | `POST /_admin/faults` | {@link Faults.FaultsPatch} (merged) | {@link Faults.Faults} in force |
  * | `POST /_admin/reset` | — | 204 |
@@ -32,6 +32,7 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Api from "../Api.ts"
@@ -60,6 +61,70 @@ export const paths = {
 } as const
 
 /**
+ * The default and the largest page of `GET /_admin/mint-log`.
+ *
+ * @example
+ * ```ts
+ * import * as Admin from "effect-chittyid/server/Admin"
+ * Admin.mintLogPage.max // 10000
+ * ```
+ *
+ * @since 0.2.0
+ * @category paths
+ */
+export const mintLogPage = { default: 1000, max: 10_000 } as const
+
+/**
+ * The query of `GET /_admin/mint-log`: `offset` (records to skip, default 0) and `limit` (default
+ * 1000, at most 10 000). Page until a page is shorter than `limit`.
+ *
+ * @example
+ * ```ts
+ * import * as Admin from "effect-chittyid/server/Admin"
+ * const query: typeof Admin.MintLogPage.Encoded = { offset: "1000", limit: "1000" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category paths
+ */
+export const MintLogPage = Schema.Struct({
+  offset: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative())),
+  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, mintLogPage.max)))
+})
+
+/**
+ * Every record of the mint log, read page by page through a typed admin client.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Redacted } from "effect"
+ * import * as Admin from "effect-chittyid/server/Admin"
+ * const log = Effect.flatMap(
+ *   Admin.makeClient({ url: "http://127.0.0.1:8787", token: Redacted.make("secret") }),
+ *   Admin.readMintLog
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category client
+ */
+export const readMintLog = <E, R>(client: {
+  readonly admin: {
+    readonly mintLog: (request: {
+      readonly urlParams: typeof MintLogPage.Type
+    }) => Effect.Effect<ReadonlyArray<Registry.MintRecord>, E, R>
+  }
+}): Effect.Effect<ReadonlyArray<Registry.MintRecord>, E, R> =>
+  Effect.gen(function*() {
+    const all: Array<Registry.MintRecord> = []
+    for (;;) {
+      const page = yield* client.admin.mintLog({ urlParams: { offset: all.length, limit: mintLogPage.max } })
+      all.push(...page)
+      if (page.length < mintLogPage.max) return all
+    }
+  })
+
+/**
  * The admin endpoints, behind the API's bearer-token `Authorization`.
  *
  * @example
@@ -75,7 +140,11 @@ export const paths = {
  */
 export class AdminGroup extends HttpApiGroup.make("admin")
   .add(HttpApiEndpoint.get("counts", paths.counts).addSuccess(Counts.ServerCounts))
-  .add(HttpApiEndpoint.get("mintLog", paths.mintLog).addSuccess(Schema.Array(Registry.MintRecord)))
+  .add(
+    HttpApiEndpoint.get("mintLog", paths.mintLog)
+      .setUrlParams(MintLogPage)
+      .addSuccess(Schema.Array(Registry.MintRecord))
+  )
   .add(HttpApiEndpoint.get("faults", paths.faults).addSuccess(Faults.Faults))
   .add(HttpApiEndpoint.post("setFaults", paths.faults).setPayload(Faults.FaultsPatch).addSuccess(Faults.Faults))
   .add(HttpApiEndpoint.post("reset", paths.reset))

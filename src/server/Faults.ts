@@ -11,12 +11,12 @@
  * | fault | effect |
  * |---|---|
  * | `latency` | waits `fixedMs` + up to `jitterMs` (on Effect's `Clock`) before answering |
- * | `errors` | 503 `SERVICE_UNAVAILABLE`, with `Retry-After` when `retryAfter` is set |
+ * | `errors` | 503 `SERVICE_UNAVAILABLE`, with `Retry-After` when `retryAfter` is set (`live` profile, on mint: a `placeholder`, default `MINT_REJECTED`) |
  * | `outage` | `refuse`: the connection is closed as soon as the request head arrives; `reset`: TCP reset |
- * | `rateLimit` | the next `burst` requests answer 429 `RATE_LIMITED` with `Retry-After` |
- * | `hang` | the request is never answered (until the client gives up or the server stops) |
+ * | `rateLimit` | the next `burst` requests answer 429 `RATE_LIMITED` with `Retry-After` (`live`, on mint: a `RATE_LIMITED` placeholder) |
+ * | `hang` | the request is never answered (until the client gives up or the server stops) (`live`, on mint: a `MINT_TIMEOUT` placeholder) |
  * | `garbage` | 200 with a body that is not JSON, has the wrong shape, or carries a bad ID |
- * | `fallback` | mint answers 200 with a fallback placeholder ID |
+ * | `fallback` | mint answers 200 with a fallback placeholder ID (both profiles), replaced on validate once off |
  * | `lostAnswer` | mint commits the ID, then drops the connection without answering |
  *
  * @example
@@ -149,6 +149,40 @@ export const Latency = Schema.Struct({
 }).annotations({ identifier: "Latency" })
 
 /**
+ * The fallback error codes a degraded mint can carry.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import * as Faults from "effect-chittyid/server/Faults"
+ *
+ * Schema.is(Faults.FallbackErrorCode)("MINT_TIMEOUT") // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FallbackErrorCode = Schema.Literal(
+  "MINT_UNAVAILABLE",
+  "MINT_TIMEOUT",
+  "MINT_REJECTED",
+  "DRAND_UNAVAILABLE",
+  "CERT_UNAVAILABLE",
+  "TRUST_UNAVAILABLE",
+  "RATE_LIMITED",
+  "INVALID_REQUEST",
+  "INTERNAL_ERROR"
+)
+
+/**
+ * A placeholder error code.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export type PlaceholderCode = typeof FallbackErrorCode.Type
+
+/**
  * 503 answers, with `Retry-After` (seconds) when `retryAfter` is set.
  *
  * @example
@@ -165,6 +199,12 @@ export const Latency = Schema.Struct({
 export const ServerErrors = Schema.Struct({
   retryAfter: Schema.optional(Seconds),
   retryAfterFormat: Schema.optional(RetryAfterFormat),
+  /**
+   * `live` profile only: the placeholder a mint gets instead of the 503 (the live service turns a
+   * backend 5xx into `MINT_REJECTED`, the default; `MINT_UNAVAILABLE` models a backend that is down).
+   * @since 0.2.0
+   */
+  placeholder: Schema.optional(FallbackErrorCode),
   ...targeting
 }).annotations({ identifier: "ServerErrors" })
 
@@ -283,32 +323,6 @@ export const Garbage = Schema.Struct({
   kinds: Schema.optional(Schema.NonEmptyArray(GarbageKind)),
   ...targeting
 }).annotations({ identifier: "Garbage" })
-
-/**
- * The fallback error codes a degraded mint can carry.
- *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import * as Faults from "effect-chittyid/server/Faults"
- *
- * Schema.is(Faults.FallbackErrorCode)("MINT_TIMEOUT") // true
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const FallbackErrorCode = Schema.Literal(
-  "MINT_UNAVAILABLE",
-  "MINT_TIMEOUT",
-  "MINT_REJECTED",
-  "DRAND_UNAVAILABLE",
-  "CERT_UNAVAILABLE",
-  "TRUST_UNAVAILABLE",
-  "RATE_LIMITED",
-  "INVALID_REQUEST",
-  "INTERNAL_ERROR"
-)
 
 /**
  * Degraded mints: 200 with a fallback placeholder (`fallback: true`, `errorCode`); nothing is
@@ -529,6 +543,8 @@ const targets = (
 export interface Injector {
   /** The faults in force (a `rateLimit` burst shows what is left of it). */
   readonly current: Effect.Effect<Faults>
+  /** The faults in force, read synchronously. @since 0.2.0 */
+  readonly snapshot: () => Faults
   /** Is any fault in force? Cheap: read on every request. */
   readonly active: () => boolean
   readonly set: (patch: FaultsPatch) => Effect.Effect<void>
@@ -541,6 +557,11 @@ export interface Injector {
   readonly fallback: Effect.Effect<Schema.Schema.Type<typeof FallbackErrorCode> | undefined>
   /** Should the answer of this freshly committed mint be dropped? */
   readonly loseAnswer: Effect.Effect<boolean>
+  /**
+   * Does a fault in force stop minting (fallback, errors, a 429 burst, hang or outage on mint,
+   * whatever its rate)? While it does, a placeholder is not replaced. @since 0.2.0
+   */
+  readonly mintBroken: () => boolean
 }
 
 /**
@@ -627,6 +648,7 @@ export const makeInjector = (
 
   return {
     current: Effect.sync(() => faults),
+    snapshot: () => faults,
     active: () => active,
     set: (patch) =>
       Effect.sync(() => {
@@ -652,6 +674,14 @@ export const makeInjector = (
         return fallback.errorCode ?? "MINT_UNAVAILABLE"
       })
     }),
+    mintBroken: () => {
+      const { errors, fallback, hang, outage, rateLimit } = faults
+      return (fallback !== null && fallback.rate !== 0) ||
+        (errors !== null && errors.rate !== 0 && targets(errors, "mint")) ||
+        (rateLimit !== null && rateLimit.burst > 0 && targets(rateLimit, "mint")) ||
+        (hang !== null && hang.rate !== 0 && targets(hang, "mint")) ||
+        (outage !== null && outage.rate !== 0 && targets(outage, "mint", endpoints))
+    },
     loseAnswer: Effect.suspend(() => {
       const lostAnswer = faults.lostAnswer
       return lostAnswer === null ? Effect.succeed(false) : Effect.tap(roll(lostAnswer.rate), (hit) => {

@@ -2,7 +2,8 @@
  * The reference server's `Idempotency-Key` store: one `Deferred` per key, so the first request
  * with a key does the work and every other request with that key (concurrent or later) gets the
  * very same answer. The same key with another request is a conflict. The store is bounded: past
- * its capacity the oldest key is forgotten.
+ * its capacity the oldest key is forgotten, and every key is forgotten `ttl` after it was claimed
+ * (on Effect's `Clock`). It keeps a fingerprint (a hash) per key, never the request.
  *
  * @example
  * ```ts
@@ -18,8 +19,10 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Json from "./internal/json.ts"
 
 /**
  * The default number of keys kept.
@@ -37,6 +40,21 @@ import * as Effect from "effect/Effect"
 export const defaultCapacity = 100_000
 
 /**
+ * The default life of a key: 24 hours.
+ *
+ * @example
+ * ```ts
+ * import * as IdempotencyStore from "effect-chittyid/server/IdempotencyStore"
+ *
+ * IdempotencyStore.defaultTtlMillis // 86400000
+ * ```
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultTtlMillis = 24 * 60 * 60 * 1000
+
+/**
  * What is stored under a key: the fingerprint of the request that claimed it and its answer to be.
  *
  * @since 0.1.0
@@ -45,6 +63,8 @@ export const defaultCapacity = 100_000
 export interface Entry<A, E> {
   readonly fingerprint: string
   readonly deferred: Deferred.Deferred<A, E>
+  /** When the key is forgotten (`Clock` millis). @since 0.2.0 */
+  readonly expiresAt: number
 }
 
 /**
@@ -86,28 +106,46 @@ export interface IdempotencyStore<A, E> {
  * @since 0.1.0
  * @category constructors
  */
-export const make = <A, E>(options?: { readonly capacity?: number | undefined }): IdempotencyStore<A, E> => {
+export const make = <A, E>(options?: {
+  readonly capacity?: number | undefined
+  /** @since 0.2.0 */
+  readonly ttlMillis?: number | undefined
+}): IdempotencyStore<A, E> => {
   const capacity = Math.max(1, options?.capacity ?? defaultCapacity)
+  const ttlMillis = Math.max(0, options?.ttlMillis ?? defaultTtlMillis)
   const entries = new Map<string, Entry<A, E>>()
+  const sweep = (now: number) => {
+    // Insertion order is claim order and the TTL is constant: the expired keys come first.
+    for (const [key, entry] of entries) {
+      if (entry.expiresAt > now) break
+      entries.delete(key)
+    }
+  }
   return {
     claim: (key, fingerprint) =>
-      Effect.withFiberRuntime((fiber) => {
-        const existing = entries.get(key)
-        if (existing !== undefined) {
-          return Effect.succeed(
-            existing.fingerprint === fingerprint
-              ? { _tag: "Existing", entry: existing } as const
-              : { _tag: "Conflict" } as const
-          )
-        }
-        const entry: Entry<A, E> = { fingerprint, deferred: Deferred.unsafeMake<A, E>(fiber.id()) }
-        entries.set(key, entry)
-        if (entries.size > capacity) {
-          const oldest = entries.keys().next()
-          if (oldest.done !== true) entries.delete(oldest.value)
-        }
-        return Effect.succeed({ _tag: "Claimed", entry } as const)
-      }),
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.withFiberRuntime((fiber) => {
+          sweep(now)
+          const existing = entries.get(key)
+          if (existing !== undefined) {
+            return Effect.succeed(
+              existing.fingerprint === fingerprint
+                ? { _tag: "Existing", entry: existing } as const
+                : { _tag: "Conflict" } as const
+            )
+          }
+          const entry: Entry<A, E> = {
+            fingerprint,
+            deferred: Deferred.unsafeMake<A, E>(fiber.id()),
+            expiresAt: now + ttlMillis
+          }
+          entries.set(key, entry)
+          if (entries.size > capacity) {
+            const oldest = entries.keys().next()
+            if (oldest.done !== true) entries.delete(oldest.value)
+          }
+          return Effect.succeed({ _tag: "Claimed", entry } as const)
+        })),
     release: (key, entry) =>
       Effect.sync(() => {
         if (entries.get(key) === entry) entries.delete(key)
@@ -118,7 +156,9 @@ export const make = <A, E>(options?: { readonly capacity?: number | undefined })
 }
 
 /**
- * A canonical fingerprint of a request: JSON with object keys sorted, so `{a,b}` and `{b,a}` match.
+ * The fingerprint of a request: a SHA-256 (hex) of its canonical JSON (object keys sorted), so
+ * `{a,b}` and `{b,a}` match. Built without recursion, so any nesting is safe, and the store keeps
+ * 64 characters per key, never the request.
  *
  * @example
  * ```ts
@@ -129,17 +169,4 @@ export const make = <A, E>(options?: { readonly capacity?: number | undefined })
  * @since 0.1.0
  * @category fingerprints
  */
-export const fingerprint = (value: unknown): string => JSON.stringify(canonical(value)) ?? "undefined"
-
-const canonical = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(canonical)
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value).sort()) {
-      const field = (value as Record<string, unknown>)[key]
-      if (field !== undefined) out[key] = canonical(field)
-    }
-    return out
-  }
-  return value
-}
+export const fingerprint = (value: unknown): string => Json.canonicalHash(value)

@@ -49,6 +49,7 @@ import * as Fault from "./Faults.ts"
 import * as IdempotencyStore from "./IdempotencyStore.ts"
 import * as FrontDoor from "./internal/frontDoor.ts"
 import * as Handlers from "./internal/handlers.ts"
+import * as Placeholders from "./internal/placeholders.ts"
 import { resetAll, serviceName as internalServiceName, sha256, snapshot, type State } from "./internal/state.ts"
 import * as Registry from "./Registry.ts"
 
@@ -245,7 +246,82 @@ export interface Options {
   readonly idempotencyCapacity?: number | undefined
   /** The `version` of `/health`. Default `0.1.0`. */
   readonly version?: string | undefined
+  /**
+   * `strict` (default): the contract of DESIGN §2 plus the official clients' routes. `live`: what
+   * the live service answers (DESIGN §5): no token check, trouble as 200 placeholders, keys ignored,
+   * any well-formed ID valid. See `docs/profiles.md`. @since 0.2.0
+   */
+  readonly profile?: Profile | undefined
+  /** How long an idempotency key is kept, in ms (on Effect's `Clock`). Default 24 h. @since 0.2.0 */
+  readonly idempotencyTtlMillis?: number | undefined
+  /** Mint records kept for validation and the mint log (oldest forgotten first). Default 100 000. @since 0.2.0 */
+  readonly maxRecords?: number | undefined
+  /** Metadata kept over all mint records, in bytes of JSON. Default 32 MiB. @since 0.2.0 */
+  readonly maxMetadataBytes?: number | undefined
+  /** Deepest nesting of mint `metadata` accepted (400 beyond, `strict`). Default 32. @since 0.2.0 */
+  readonly maxJsonDepth?: number | undefined
+  /** Placeholders remembered for replacement (oldest forgotten first). Default 10 000. @since 0.2.0 */
+  readonly placeholderCapacity?: number | undefined
+  /** How long a placeholder can be replaced, in ms (on Effect's `Clock`). Default 7 days. @since 0.2.0 */
+  readonly placeholderTtlMillis?: number | undefined
+  /** Time to receive a request's headers, in ms; then the connection is closed. Default 10 000. @since 0.2.0 */
+  readonly headersTimeoutMillis?: number | undefined
+  /** Time to receive a whole request, in ms; then 408 and close. Default 30 000. @since 0.2.0 */
+  readonly requestTimeoutMillis?: number | undefined
+  /** An idle kept-alive connection is closed after this many ms. Default 5 000. @since 0.2.0 */
+  readonly keepAliveTimeoutMillis?: number | undefined
+  /** Open connections at most; more are closed at once. Default 1 024. @since 0.2.0 */
+  readonly maxConnections?: number | undefined
 }
+
+/**
+ * The two behaviours of the reference server: `strict` (the contract) and `live` (the live service).
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export type Profile = "strict" | "live"
+
+/**
+ * The profiles, default first.
+ *
+ * @example
+ * ```ts
+ * import { profiles } from "effect-chittyid/server/ReferenceServer"
+ * profiles // ["strict", "live"]
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export const profiles: readonly ["strict", "live"] = ["strict", "live"]
+
+/**
+ * The defaults of the server's limits (see `docs/reliability.md`, "Reference server limits").
+ *
+ * @example
+ * ```ts
+ * import { defaultLimits } from "effect-chittyid/server/ReferenceServer"
+ * defaultLimits.maxJsonDepth // 32
+ * ```
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export const defaultLimits = {
+  maxBodyBytes: 16 * 1024,
+  maxJsonDepth: 32,
+  maxRecords: Registry.defaultMaxRecords,
+  maxMetadataBytes: Registry.defaultMaxMetadataBytes,
+  idempotencyCapacity: IdempotencyStore.defaultCapacity,
+  idempotencyTtlMillis: IdempotencyStore.defaultTtlMillis,
+  placeholderCapacity: Placeholders.defaultCapacity,
+  placeholderTtlMillis: Placeholders.defaultTtlMillis,
+  headersTimeoutMillis: 10_000,
+  requestTimeoutMillis: 30_000,
+  keepAliveTimeoutMillis: 5_000,
+  maxConnections: 1024
+} as const
 
 /**
  * Default body size limit: 16 KiB.
@@ -260,7 +336,7 @@ export interface Options {
  * @since 0.1.0
  * @category options
  */
-export const defaultMaxBodyBytes = 16 * 1024
+export const defaultMaxBodyBytes: number = defaultLimits.maxBodyBytes
 
 /**
  * The running reference server: where it listens, its token, and run-time control of faults,
@@ -326,6 +402,41 @@ const validateOptions = (options: Options): void => {
     bad(`sequenceCapacity must be an integer from 0 to ${Registry.maxSequences}, got ${sequenceCapacity}`)
   }
   if (seed !== undefined && !Number.isFinite(seed)) bad(`seed must be a finite number, got ${seed}`)
+  if (options.profile !== undefined && !profiles.includes(options.profile)) {
+    bad(`profile must be one of ${profiles.join(", ")}, got ${String(options.profile)}`)
+  }
+  const positive = [
+    "maxRecords",
+    "maxJsonDepth",
+    "placeholderCapacity",
+    "idempotencyCapacity",
+    "maxConnections"
+  ] as const
+  for (const name of positive) {
+    const value = options[name]
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      bad(`${name} must be a positive integer, got ${value}`)
+    }
+  }
+  const nonNegative = [
+    "maxMetadataBytes",
+    "idempotencyTtlMillis",
+    "placeholderTtlMillis",
+    "headersTimeoutMillis",
+    "requestTimeoutMillis",
+    "keepAliveTimeoutMillis"
+  ] as const
+  for (const name of nonNegative) {
+    const value = options[name]
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      bad(`${name} must be a number ≥ 0, got ${value}`)
+    }
+  }
+  const headers = options.headersTimeoutMillis ?? defaultLimits.headersTimeoutMillis
+  const whole = options.requestTimeoutMillis ?? defaultLimits.requestTimeoutMillis
+  if (whole > 0 && headers > whole) {
+    bad(`headersTimeoutMillis (${headers}) must not be over requestTimeoutMillis (${whole})`)
+  }
   if (options.faults !== undefined) Schema.validateSync(Fault.FaultsPatch)(options.faults)
 }
 
@@ -350,15 +461,25 @@ export const make = (
     yield* Effect.sync(() => validateOptions(options))
     const token = options.token ?? Redacted.make(randomUUID())
     const state: State = {
+      profile: options.profile ?? "strict",
       tokenDigest: sha256(Redacted.value(token)),
       version: options.version ?? "0.1.0",
       maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
-      registry: Registry.make({ capacity: options.sequenceCapacity ?? Registry.maxSequences }),
-      store: IdempotencyStore.make({ capacity: options.idempotencyCapacity }),
+      maxJsonDepth: options.maxJsonDepth ?? defaultLimits.maxJsonDepth,
+      registry: Registry.make({
+        capacity: options.sequenceCapacity ?? Registry.maxSequences,
+        maxRecords: options.maxRecords,
+        maxMetadataBytes: options.maxMetadataBytes
+      }),
+      store: IdempotencyStore.make({ capacity: options.idempotencyCapacity, ttlMillis: options.idempotencyTtlMillis }),
       counters: Counts.make(),
-      injector: Fault.makeInjector({ seed: options.seed ?? randomInt(2 ** 31), faults: options.faults })
+      injector: Fault.makeInjector({ seed: options.seed ?? randomInt(2 ** 31), faults: options.faults }),
+      placeholders: Placeholders.make({
+        capacity: options.placeholderCapacity ?? defaultLimits.placeholderCapacity,
+        ttlMillis: options.placeholderTtlMillis ?? defaultLimits.placeholderTtlMillis
+      })
     }
-    const nodeServer = Http.createServer()
+    const nodeServer = makeNodeServer(options)
     const context = yield* Layer.build(
       serverLayer(state).pipe(
         Layer.provideMerge(
@@ -386,6 +507,24 @@ export const make = (
     })
   })
 
+/**
+ * The node server with the connection limits set: slow or idle connections are closed, and no more
+ * than `maxConnections` are open at once. Node checks the header and request timeouts on an
+ * interval: a quarter of the header timeout (at most 1 s), so a trickled request is cut close to it.
+ */
+const makeNodeServer = (options: Options): Http.Server => {
+  const headersTimeout = options.headersTimeoutMillis ?? defaultLimits.headersTimeoutMillis
+  const requestTimeout = options.requestTimeoutMillis ?? defaultLimits.requestTimeoutMillis
+  const server = Http.createServer({
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeoutMillis ?? defaultLimits.keepAliveTimeoutMillis,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor((headersTimeout || 4000) / 4)))
+  })
+  server.maxConnections = options.maxConnections ?? defaultLimits.maxConnections
+  return server
+}
+
 const closeAllConnections = (server: Http.Server): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
     if (!server.listening) return resume(Effect.void)
@@ -399,7 +538,7 @@ const closeAllConnections = (server: Http.Server): Effect.Effect<void> =>
 
 const serverLayer = (state: State) =>
   HttpApiBuilder.serve(FrontDoor.frontDoor(state)).pipe(
-    Layer.provide(HttpApiBuilder.middleware(Admin.ServerApi, FrontDoor.contractErrors)),
+    Layer.provide(HttpApiBuilder.middleware(Admin.ServerApi, FrontDoor.contractErrors(state))),
     Layer.provide(
       HttpApiBuilder.api(Admin.ServerApi).pipe(
         Layer.provide(
@@ -417,7 +556,7 @@ const serverLayer = (state: State) =>
     Layer.provide(
       Layer.succeed(
         HttpIncomingMessage.MaxBodySize,
-        Option.some(FileSystem.Size(FrontDoor.hardBodyCap(state.maxBodyBytes)))
+        Option.some(FileSystem.Size(state.maxBodyBytes))
       )
     ),
     // A test double needs no server span per request: keep the hot path lean.

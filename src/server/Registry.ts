@@ -109,6 +109,11 @@ export interface MintInput {
   readonly trustLevel: ChittyId.TrustLevel
   readonly idempotencyKey: string | null
   readonly metadata: typeof Api.Metadata.Type | null
+  /**
+   * The logical call (default: `metadata.callId` when it is a string). Given apart from the
+   * metadata by a server that keeps no metadata (the `live` profile). @since 0.2.0
+   */
+  readonly callId?: string | null | undefined
   readonly mintedAt: string
 }
 
@@ -123,11 +128,45 @@ export interface Registry {
   readonly mint: (input: MintInput) => Effect.Effect<ChittyId.ChittyId, SequenceExhausted>
   /** The record of an ID minted here. */
   readonly lookup: (id: string) => MintRecord | undefined
-  /** Every ID minted, oldest first. */
+  /** Every ID minted and still kept, oldest first. */
   readonly log: Effect.Effect<ReadonlyArray<MintRecord>>
+  /** A page of the log: up to `limit` records from the `offset`-th kept one, oldest first. @since 0.2.0 */
+  readonly page: (offset: number, limit: number) => Effect.Effect<ReadonlyArray<MintRecord>>
+  /** Records kept now (at most `maxRecords`). */
   readonly size: () => number
+  /** IDs minted since start or the last `clear`, forgotten ones included. @since 0.2.0 */
+  readonly minted: () => number
   readonly clear: Effect.Effect<void>
 }
+
+/**
+ * Default number of mint records kept (the oldest are forgotten first).
+ *
+ * @example
+ * ```ts
+ * import * as Registry from "effect-chittyid/server/Registry"
+ * Registry.defaultMaxRecords // 100000
+ * ```
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultMaxRecords = 100_000
+
+/**
+ * Default budget of the metadata kept over all records, in bytes of JSON (the oldest records are
+ * forgotten first when it is spent).
+ *
+ * @example
+ * ```ts
+ * import * as Registry from "effect-chittyid/server/Registry"
+ * Registry.defaultMaxMetadataBytes // 33554432
+ * ```
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const defaultMaxMetadataBytes = 32 * 1024 * 1024
 
 /**
  * Creates an empty registry. `capacity` (at most {@link maxSequences}) is how many IDs one prefix
@@ -143,11 +182,28 @@ export interface Registry {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: { readonly capacity: number }): Registry => {
+export const make = (options: {
+  readonly capacity: number
+  readonly maxRecords?: number | undefined
+  readonly maxMetadataBytes?: number | undefined
+}): Registry => {
   const capacity = Math.max(0, Math.min(maxSequences, Math.floor(options.capacity)))
+  const maxRecords = Math.max(1, options.maxRecords ?? defaultMaxRecords)
+  const maxMetadataBytes = Math.max(0, options.maxMetadataBytes ?? defaultMaxMetadataBytes)
+  // The sequence counters are kept whatever is forgotten: an ID is never reissued.
   const next = new Map<string, number>()
-  // A Map keeps insertion order: its values are the mint log.
-  const records = new Map<string, MintRecord>()
+  // A Map keeps insertion order: its values are the mint log, with each record's metadata size.
+  const records = new Map<string, { readonly record: MintRecord; readonly bytes: number }>()
+  let metadataBytes = 0
+  let minted = 0
+  const forgetOldest = () => {
+    while (records.size > maxRecords || (metadataBytes > maxMetadataBytes && records.size > 0)) {
+      const oldest = records.entries().next()
+      if (oldest.done === true) return
+      records.delete(oldest.value[0])
+      metadataBytes -= oldest.value[1].bytes
+    }
+  }
 
   return {
     mint: (input) =>
@@ -167,22 +223,43 @@ export const make = (options: { readonly capacity: number }): Registry => {
         if (Either.isLeft(made)) return Effect.die(made.left)
         const chittyId = made.right
         next.set(prefix, sequence + 1)
-        const callId = input.metadata?.["callId"]
+        const callId = input.callId !== undefined ? input.callId : input.metadata?.["callId"]
+        // The body limit bounds one record's metadata; the budget bounds them all.
+        const bytes = input.metadata === null ? 0 : (JSON.stringify(input.metadata)?.length ?? 0)
         records.set(chittyId, {
-          chittyId,
-          idempotencyKey: input.idempotencyKey,
-          callId: typeof callId === "string" ? callId : null,
-          metadata: input.metadata,
-          mintedAt: input.mintedAt
+          bytes,
+          record: {
+            chittyId,
+            idempotencyKey: input.idempotencyKey,
+            callId: typeof callId === "string" ? callId : null,
+            metadata: input.metadata,
+            mintedAt: input.mintedAt
+          }
         })
+        metadataBytes += bytes
+        minted++
+        forgetOldest()
         return Effect.succeed(chittyId)
       }),
-    lookup: (id) => records.get(id),
-    log: Effect.sync(() => Array.from(records.values())),
+    lookup: (id) => records.get(id)?.record,
+    log: Effect.sync(() => Array.from(records.values(), (entry) => entry.record)),
+    page: (offset, limit) =>
+      Effect.sync(() => {
+        const out: Array<MintRecord> = []
+        let index = 0
+        for (const entry of records.values()) {
+          if (out.length >= limit) break
+          if (index++ >= offset) out.push(entry.record)
+        }
+        return out
+      }),
     size: () => records.size,
+    minted: () => minted,
     clear: Effect.sync(() => {
       next.clear()
       records.clear()
+      metadataBytes = 0
+      minted = 0
     })
   }
 }

@@ -4,22 +4,23 @@
  *
  * @internal
  */
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import type { Readable } from "node:stream"
 import * as Api from "../../Api.ts"
 import * as Admin from "../Admin.ts"
 import * as Fault from "../Faults.ts"
-import { dropConnection } from "./handlers.ts"
-import { jsonError, now, type State } from "./state.ts"
+import { backendFailure, bearerProblem, dropConnection, mintLive } from "./handlers.ts"
+import { errorBody, jsonError, now, serviceName, type State } from "./state.ts"
 
 // -----------------------------------------------------------------------------
 // Errors in the contract's shape
@@ -50,24 +51,38 @@ const isTooLarge = (cause: unknown): boolean => cause instanceof Error && cause.
  * decode, is not JSON or is too large; an unknown route) comes out in the contract's
  * `{ success: false, error, message }` instead. Typed errors of the handlers pass through.
  */
-export const contractErrors = (app: HttpApp.Default): HttpApp.Default =>
+export const contractErrors = (state: State) => (app: HttpApp.Default): HttpApp.Default =>
   Effect.catchAllCause(app, (cause) => {
     const failure = Cause.failureOption(cause)
     if (Option.isSome(failure)) {
       const error: unknown = failure.value
       if (error instanceof HttpApiDecodeError) {
-        return Effect.succeed(jsonError(400, "INVALID_REQUEST", describeDecodeError(error)))
+        return state.profile === "live"
+          ? liveBadInput(state)
+          : Effect.succeed(jsonError(400, "INVALID_REQUEST", describeDecodeError(error)))
       }
       if (Predicate.isTagged(error, "RouteNotFound")) {
-        return Effect.succeed(jsonError(404, "NOT_FOUND", "no such endpoint"))
+        return state.profile === "live"
+          ? Effect.flatMap(
+            HttpServerRequest.HttpServerRequest,
+            (request) =>
+              Effect.map(now, (date) =>
+                HttpServerResponse.unsafeJson({
+                  ...errorBody("NOT_FOUND", `Route not found: ${pathOf(request.url)}`),
+                  timestamp: date.toISOString(),
+                  service: serviceName
+                }, { status: 404 }))
+          )
+          : Effect.succeed(jsonError(404, "NOT_FOUND", "no such endpoint"))
       }
       return Effect.failCause(cause)
     }
     const defect = Cause.dieOption(cause)
     if (Option.isSome(defect) && isRequestError(defect.value)) {
       const requestError = defect.value
-      if (isTooLarge(requestError.cause)) return Effect.succeed(tooLarge(0))
+      if (isTooLarge(requestError.cause)) return Effect.succeed(tooLarge(state.maxBodyBytes))
       if (requestError.reason === "Decode") {
+        if (state.profile === "live") return liveBadInput(state)
         const detail = requestError.cause instanceof Error ? `: ${requestError.cause.message}` : ""
         return Effect.succeed(jsonError(400, "INVALID_REQUEST", `the request body is not valid JSON${detail}`))
       }
@@ -82,6 +97,32 @@ export const contractErrors = (app: HttpApp.Default): HttpApp.Default =>
     return Effect.failCause(cause)
   })
 
+/**
+ * `live`: a body that is not JSON or does not decode. A mint takes no body then (a Thing, or the
+ * query's `type`); a validate answers 503 `SECURITY_ERROR`, as the live service's catch-all does.
+ */
+const liveBadInput = (state: State): HttpApp.Default =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const endpoint = classify(request.method, request.url)
+    if (endpoint === "mint") {
+      const query = new URLSearchParams(request.url.slice(pathOf(request.url).length))
+      const urlParams: Record<string, string> = {}
+      for (const name of ["type", "for", "region", "jurisdiction", "trust"] as const) {
+        const value = query.get(name)
+        if (value !== null) urlParams[name] = value
+      }
+      return Effect.map(
+        mintLive(state, {}, urlParams, request.headers["authorization"]),
+        (answer) => HttpServerResponse.unsafeJson(answer)
+      )
+    }
+    return Effect.map(now, (date) =>
+      HttpServerResponse.unsafeJson({
+        ...errorBody("SECURITY_ERROR", "Request processing failed security validation"),
+        timestamp: date.toISOString()
+      }, { status: 503 }))
+  })
+
 const tooLarge = (limit: number) =>
   jsonError(
     413,
@@ -94,12 +135,17 @@ const tooLarge = (limit: number) =>
 // Front door: counts, body limit, faults
 // -----------------------------------------------------------------------------
 
-const classify = (method: string, url: string): Fault.Endpoint | "admin" => {
+const pathOf = (url: string): string => {
   const query = url.indexOf("?")
-  const path = query === -1 ? url : url.slice(0, query)
+  return query === -1 ? url : url.slice(0, query)
+}
+
+const classify = (method: string, url: string): Fault.Endpoint | "admin" => {
+  const path = pathOf(url)
   if (path === Api.paths.mint) return method === "POST" ? "mint" : "other"
+  if (path === Api.paths.getChittyId || path === Api.paths.generate) return method === "GET" ? "mint" : "other"
   if (path === Api.paths.validate) return method === "POST" ? "validate" : "other"
-  if (path === Api.paths.health || path === Api.paths.healthAlias) {
+  if (path === Api.paths.health || path === Api.paths.healthAlias || path === Api.paths.spec) {
     return method === "GET" || method === "HEAD" ? "health" : "other"
   }
   return path.startsWith(Admin.paths.prefix) ? "admin" : "other"
@@ -114,7 +160,26 @@ const retryAfterHeader = (seconds: number, format: Fault.RetryAfterFormat): Effe
       (millis) => new Date(Math.ceil((millis + seconds * 1000) / 1000) * 1000).toUTCString()
     )
 
+/**
+ * `live`, on mint: the backend's trouble comes back as a 200 placeholder (a 429 burst is
+ * `RATE_LIMITED`, an error `MINT_REJECTED` or the fault's `placeholder`, a hang `MINT_TIMEOUT`,
+ * answered at once); a whole-service outage and garbage stay as they are.
+ */
+const livePlaceholder = (action: Fault.Action, faults: Fault.Faults): Fault.PlaceholderCode | undefined => {
+  switch (action._tag) {
+    case "RateLimited":
+      return "RATE_LIMITED"
+    case "Unavailable":
+      return faults.errors?.placeholder ?? "MINT_REJECTED"
+    case "Hang":
+      return "MINT_TIMEOUT"
+    default:
+      return undefined
+  }
+}
+
 const inject = (
+  state: State,
   request: HttpServerRequest.HttpServerRequest,
   endpoint: Fault.Endpoint,
   decision: Fault.Decision,
@@ -122,6 +187,11 @@ const inject = (
 ): HttpApp.Default => {
   const action = decision.action
   const act: HttpApp.Default = Effect.suspend(() => {
+    if (state.profile === "live") {
+      const code = livePlaceholder(action, state.injector.snapshot())
+      // The live service validates without its minting backend: backend trouble does not reach it.
+      if (code !== undefined) return endpoint === "mint" ? Effect.locally(next, backendFailure, code) : next
+    }
     switch (action._tag) {
       case "Pass":
         return next
@@ -164,49 +234,145 @@ const inject = (
     : act
 }
 
+const corsHeaders = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers": "Content-Type, Authorization"
+} as const
+
+/** A preflight, as the live service answers it (both profiles): 200, empty, the CORS headers. */
+const preflight = Effect.succeed(HttpServerResponse.empty({ status: 200, headers: corsHeaders }))
+
 /**
- * Wraps the whole app (outside `HttpApiBuilder`, so it sees the final status): counts the request,
- * lets the fault injector decide, enforces the declared body size, counts the response. The admin
- * plane passes straight through, uncounted and never faulted.
+ * Wraps the whole app (outside `HttpApiBuilder`, so it sees the final status): answers CORS
+ * preflights, counts the request, checks what can be checked before a body is read (`strict`: the
+ * token, the media type, a declared length), lets the fault injector decide, counts the response.
+ * The admin plane passes straight through (after the same early checks), uncounted and never faulted.
  */
 export const frontDoor = (state: State) => (app: HttpApp.Default): HttpApp.Default =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const limited = withBodyLimit(state, request, app)
     const endpoint = classify(request.method, request.url)
-    if (endpoint === "admin") return limited
+    const early = request.method === "OPTIONS" ? preflight : beforeBody(state, request, endpoint)
+    const handled = early ?? withChunkedLimit(state, request, app)
+    if (endpoint === "admin") return handled
     state.counters.request(endpoint)
-    const answer = state.injector.active()
-      ? Effect.flatMap(state.injector.decide(endpoint), (decision) => inject(request, endpoint, decision, limited))
-      : limited
-    return Effect.map(answer, (response) => {
+    const answer = early === undefined && state.injector.active()
+      ? Effect.flatMap(
+        state.injector.decide(endpoint),
+        (decision) => inject(state, request, endpoint, decision, withChunkedLimit(state, request, app))
+      )
+      : handled
+    // The app answers through the platform (pre-response handlers apply); an early answer is ours.
+    return Effect.map(Effect.zipRight(HttpApp.appendPreResponseHandler(allowAnyOrigin), answer), (response) => {
       state.counters.response(response.status)
-      return response
+      return HttpServerResponse.setHeader(response, "access-control-allow-origin", "*")
     })
   })
 
+const allowAnyOrigin = (
+  _request: HttpServerRequest.HttpServerRequest,
+  response: HttpServerResponse.HttpServerResponse
+) => Effect.succeed(HttpServerResponse.setHeader(response, "access-control-allow-origin", "*"))
+
+const hasBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
+  const length = request.headers["content-length"]
+  return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0")
+}
+
+/** An early answer closes the connection when a body is left unread: it is never read or parsed. */
+const answerEarly = (request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) =>
+  Effect.succeed(hasBody(request) ? HttpServerResponse.setHeader(response, "connection", "close") : response)
+
 /**
- * A body declared over the limit (`Content-Length`) is answered 413 before it is read. A chunked
- * body is read here (the platform caches it for the API) and answered 413 if it is over the limit;
- * past a hard cap the platform cuts the connection instead of buffering more.
+ * What is answered before any byte of the body is read: in `strict`, 401 for a missing or wrong
+ * token (mint, validate, admin), 415 for a mint body that is not `application/json`; in both
+ * profiles, 413 for a declared length over the limit. A chunked body is cut by the platform as soon
+ * as it passes the limit (`MaxBodySize`), and answered 413.
  */
-const withBodyLimit = (
+const beforeBody = (
+  state: State,
+  request: HttpServerRequest.HttpServerRequest,
+  endpoint: Fault.Endpoint | "admin"
+): HttpApp.Default | undefined => {
+  const guarded = endpoint === "mint" || endpoint === "validate" || endpoint === "admin"
+  if (state.profile === "strict" && guarded) {
+    const problem = bearerProblem(state, request.headers["authorization"])
+    if (problem !== undefined) return answerEarly(request, jsonError(401, "UNAUTHORIZED", problem))
+    const contentType = request.headers["content-type"]?.toLowerCase() ?? ""
+    if (endpoint === "mint" && hasBody(request) && !contentType.startsWith("application/json")) {
+      return answerEarly(
+        request,
+        jsonError(415, "UNSUPPORTED_MEDIA_TYPE", "a mint body must be JSON: send Content-Type: application/json")
+      )
+    }
+  }
+  const length = request.headers["content-length"]
+  if (length !== undefined && Number(length) > state.maxBodyBytes) {
+    return Effect.succeed(tooLarge(state.maxBodyBytes))
+  }
+  return undefined
+}
+
+/**
+ * A chunked body (no declared length) is read here, after the early checks, and never past the
+ * limit: over it, the reading stops and the answer is 413 (the connection is closed, the rest never
+ * read). Within it, the app gets the request with the body already read.
+ */
+const withChunkedLimit = (
   state: State,
   request: HttpServerRequest.HttpServerRequest,
   app: HttpApp.Default
 ): HttpApp.Default => {
-  const length = request.headers["content-length"]
-  if (length !== undefined) {
-    return Number(length) > state.maxBodyBytes ? Effect.succeed(tooLarge(state.maxBodyBytes)) : app
+  if (request.headers["transfer-encoding"] === undefined || request.headers["content-length"] !== undefined) {
+    return app
   }
-  if (request.headers["transfer-encoding"] === undefined) return app
   return Effect.flatMap(
-    Effect.either(request.text),
-    (text) =>
-      Either.isRight(text) && Buffer.byteLength(text.right, "utf8") > state.maxBodyBytes
+    readCapped(NodeHttpServerRequest.toIncomingMessage(request), state.maxBodyBytes),
+    (body) =>
+      body === undefined
         ? Effect.succeed(tooLarge(state.maxBodyBytes))
-        : app
+        : Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body))
   )
 }
 
-/** How much of a chunked body is buffered at most before the connection is cut. */
-export const hardBodyCap = (maxBodyBytes: number): number => Math.max(1024 * 1024, 4 * maxBodyBytes)
+/** The body as text, or `undefined` once it passes `limit` bytes (reading stops there). */
+const readCapped = (source: Readable, limit: number): Effect.Effect<string | undefined> =>
+  Effect.async<string | undefined>((resume) => {
+    const chunks: Array<Buffer> = []
+    let bytes = 0
+    const done = (result: string | undefined) => {
+      source.off("data", onData)
+      source.off("end", onEnd)
+      source.off("error", onError)
+      resume(Effect.succeed(result))
+    }
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes > limit) {
+        source.pause()
+        return done(undefined)
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => done(Buffer.concat(chunks).toString("utf8"))
+    // A broken upload: the connection is gone, nothing will be answered.
+    const onError = () => done(undefined)
+    source.on("data", onData)
+    source.once("end", onEnd)
+    source.once("error", onError)
+    return Effect.sync(() => done(undefined))
+  })
+
+/**
+ * The request with its body already read: `text` (and so `json`, `urlParamsBody`) answers it; every
+ * other property is the platform's request, the node socket included.
+ */
+const withBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  text: string
+): HttpServerRequest.HttpServerRequest => {
+  const read: HttpServerRequest.HttpServerRequest = Object.create(request, {
+    text: { value: Effect.succeed(text), enumerable: false }
+  })
+  return read
+}

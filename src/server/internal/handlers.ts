@@ -6,22 +6,27 @@
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { timingSafeEqual } from "node:crypto"
 import * as Api from "../../Api.ts"
 import * as ChittyId from "../../ChittyId.ts"
 import * as Admin from "../Admin.ts"
 import * as IdempotencyStore from "../IdempotencyStore.ts"
+import * as JsonDepth from "./json.ts"
+import type * as Placeholders from "./placeholders.ts"
 import {
   errorBody,
+  type InvalidRequest,
   invalidRequest,
   type MintFailure,
   now,
@@ -36,25 +41,27 @@ import {
 // Authorization
 // -----------------------------------------------------------------------------
 
-const unauthorized = (message: string) => Effect.fail(errorBody("UNAUTHORIZED", message))
+/**
+ * What is wrong with an `Authorization` header, or `undefined` when it carries the server's bearer
+ * token. Constant time: compares fixed-length digests, never the tokens themselves.
+ */
+export const bearerProblem = (state: State, header: string | undefined): string | undefined => {
+  if (header === undefined || header === "") return "missing bearer token: send Authorization: Bearer <token>"
+  if (header.length < 7 || header.slice(0, 7).toLowerCase() !== "bearer ") {
+    return "the Authorization header must use the Bearer scheme"
+  }
+  return timingSafeEqual(sha256(header.slice(7)), state.tokenDigest) ? undefined : "invalid bearer token"
+}
 
+/** `strict`: the bearer token is required. `live`: no check of its own (a wrong token is a `MINT_REJECTED` placeholder). */
 export const authorizationLive = (state: State) =>
   Layer.succeed(
     Api.Authorization,
     Api.Authorization.of({
-      bearer: (presented) =>
-        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-          const header = request.headers["authorization"]
-          if (header === undefined || header === "") {
-            return unauthorized("missing bearer token: send Authorization: Bearer <token>")
-          }
-          if (header.length < 7 || header.slice(0, 7).toLowerCase() !== "bearer ") {
-            return unauthorized("the Authorization header must use the Bearer scheme")
-          }
-          // Constant time: compare fixed-length digests, never the tokens themselves.
-          return timingSafeEqual(sha256(Redacted.value(presented)), state.tokenDigest)
-            ? Effect.void
-            : unauthorized("invalid bearer token")
+      bearer: () =>
+        state.profile === "live" ? Effect.void : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+          const problem = bearerProblem(state, request.headers["authorization"])
+          return problem === undefined ? Effect.void : Effect.fail(errorBody("UNAUTHORIZED", problem))
         })
     })
   )
@@ -69,6 +76,8 @@ interface MintInput {
   readonly entityType: ChittyId.EntityTypeCode
   readonly trustLevel: ChittyId.TrustLevel
 }
+
+type PlaceholderCode = Exclude<ChittyId.FallbackErrorCode, "UNKNOWN">
 
 const quote = (value: string): string => JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value)
 
@@ -128,48 +137,164 @@ interface Minted {
   readonly response: Api.MintResponse
   /** A new ID was committed by this request (not a fallback, not a replay). */
   readonly committed: boolean
+  /** The answer was served again from the idempotency store. */
+  readonly replayed: boolean
 }
 
+type CommitFailure = typeof Api.SequenceExhaustedBody.Type
+
+/** Mints a permanent ID in the registry for a checked request. */
+const commit = (
+  state: State,
+  input: MintInput,
+  record: { readonly idempotencyKey: string | null; readonly metadata: Api.MintRequest["metadata"] },
+  date: Date
+): Effect.Effect<Api.MintSuccess, CommitFailure> => {
+  const timestamp = date.toISOString()
+  // `live` keeps no metadata, only the call id the chaos runs count duplicates by.
+  const callId = record.metadata?.["callId"]
+  return state.registry.mint({
+    ...input,
+    yearMonth: ChittyId.yearMonthOf(date),
+    idempotencyKey: record.idempotencyKey,
+    metadata: state.profile === "live" ? null : record.metadata ?? null,
+    callId: typeof callId === "string" ? callId : null,
+    mintedAt: timestamp
+  }).pipe(
+    Effect.catchTag("SequenceExhausted", (e) => Effect.fail(errorBody("SEQUENCE_EXHAUSTED", e.message))),
+    Effect.map((chittyId): Api.MintSuccess => ({
+      success: true,
+      chittyId,
+      components: Api.componentsOf(ChittyId.parseOrThrow(chittyId)),
+      timestamp,
+      ...(state.profile === "live" ? { service: serviceName, mintedBy: serviceName } : {})
+    }))
+  )
+}
+
+/**
+ * Issues a placeholder for a request and remembers the request, so a validate of the placeholder
+ * can replace it once minting works again.
+ */
+const issuePlaceholder = (
+  state: State,
+  code: PlaceholderCode,
+  entityType: ChittyId.EntityTypeCode,
+  request: Placeholders.PendingRequest,
+  date: Date
+): Effect.Effect<Api.MintFallback> => {
+  const chittyId = ChittyId.makeFallback({ errorCode: code, entityType, yearMonth: ChittyId.yearMonthOf(date) })
+  return Effect.as(state.placeholders.remember(chittyId, request), {
+    success: true,
+    chittyId,
+    fallback: true,
+    errorCode: code,
+    message: state.profile === "live"
+      ? `ChittyMint unavailable. Issued fallback ID with error code ${code}. ` +
+        "This ID will be replaced with a valid ID on next verification."
+      : `minting is degraded (${code}): this is a placeholder, not a permanent ChittyID; ` +
+        "validate it again once minting works to have it replaced",
+    components: Api.componentsOf(ChittyId.parseOrThrow(chittyId)),
+    geo: { region: "0", regionName: "Error/Pending", jurisdiction: "ERR", source: "fallback" },
+    trust: { level: 0, source: "fallback", verified: false },
+    timestamp: date.toISOString(),
+    service: serviceName,
+    mintedBy: "fallback"
+  })
+}
+
+/** The `strict` mint: the contract's checks, then a placeholder (fallback fault) or a permanent ID. */
 const mintOnce = (
   state: State,
   payload: Api.MintRequest,
   urlParams: typeof Api.MintUrlParams.Type,
   idempotencyKey: string | null
-): Effect.Effect<Minted, Exclude<MintFailure, typeof Api.IdempotencyConflictBody.Type>> =>
+): Effect.Effect<Minted, InvalidRequest | CommitFailure> =>
   Effect.gen(function*() {
     const input = parseMintInput(payload, urlParams)
     if (Either.isLeft(input)) return yield* Effect.fail(invalidRequest(input.left))
+    if (payload.metadata !== undefined && JsonDepth.exceeds(payload.metadata, state.maxJsonDepth)) {
+      return yield* Effect.fail(invalidRequest(`metadata is nested deeper than ${state.maxJsonDepth} levels`))
+    }
     const date = yield* now
-    const timestamp = date.toISOString()
-    const yearMonth = ChittyId.yearMonthOf(date)
     const fallbackCode = yield* state.injector.fallback
     if (fallbackCode !== undefined) {
-      const chittyId = ChittyId.makeFallback({ errorCode: fallbackCode, entityType: input.right.entityType, yearMonth })
-      return {
-        committed: false,
-        response: {
-          success: true,
-          chittyId,
-          fallback: true,
-          errorCode: fallbackCode,
-          message: `minting is degraded (${fallbackCode}): this is a placeholder, not a permanent ChittyID`,
-          timestamp
-        }
-      } as const
+      const request = {
+        payload: {
+          entityType: input.right.entityType,
+          ...(payload.metadata === undefined ? {} : { metadata: payload.metadata })
+        },
+        urlParams
+      }
+      const response = yield* issuePlaceholder(state, fallbackCode, input.right.entityType, request, date)
+      return { committed: false, replayed: false, response }
     }
-    const chittyId = yield* state.registry.mint({
-      ...input.right,
-      yearMonth,
-      idempotencyKey,
-      metadata: payload.metadata ?? null,
-      mintedAt: timestamp
-    }).pipe(Effect.catchTag("SequenceExhausted", (e) => Effect.fail(errorBody("SEQUENCE_EXHAUSTED", e.message))))
-    const parts = ChittyId.parseOrThrow(chittyId)
-    return {
-      committed: true,
-      response: { success: true, chittyId, components: Api.componentsOf(parts), timestamp }
-    } as const
+    const response = yield* commit(state, input.right, { idempotencyKey, metadata: payload.metadata }, date)
+    return { committed: true, replayed: false, response }
   })
+
+/** The entity type as the live service reads it: body, else the query's `type` or `for`, else a Thing. */
+const liveRequest = (
+  payload: Api.MintRequest,
+  urlParams: typeof Api.MintUrlParams.Type
+): Placeholders.PendingRequest => {
+  const given = payload.entityType ?? payload.entity_type ?? nonEmpty(urlParams.type) ?? nonEmpty(urlParams.for) ??
+    "thing"
+  const entityType = Option.isSome(ChittyId.entityTypeOf(given)) ? given : given.toLowerCase()
+  // The live service forwards region, jurisdiction and trust only when they are not empty.
+  const region = nonEmpty(urlParams.region)
+  const jurisdiction = nonEmpty(urlParams.jurisdiction)
+  const trust = nonEmpty(urlParams.trust)
+  // No metadata is kept, only the call id the chaos runs count duplicates by.
+  const callId = payload.metadata?.["callId"]
+  return {
+    payload: { entityType, ...(typeof callId === "string" ? { metadata: { callId } } : {}) },
+    urlParams: {
+      ...(region === undefined ? {} : { region }),
+      ...(jurisdiction === undefined ? {} : { jurisdiction }),
+      ...(trust === undefined ? {} : { trust })
+    }
+  }
+}
+
+const nonEmpty = (value: string | undefined): string | undefined => value === "" ? undefined : value
+
+/**
+ * The mint of the `live` profile: every trouble is a 200 placeholder (backend trouble decided by the
+ * front door, a wrong token, bad input, the fallback fault); keys are ignored, metadata not kept.
+ */
+export const mintLive = (
+  state: State,
+  payload: Api.MintRequest,
+  urlParams: typeof Api.MintUrlParams.Type,
+  authorization: string | undefined
+): Effect.Effect<Api.MintResponse> =>
+  Effect.gen(function*() {
+    const request = liveRequest(payload, urlParams)
+    const date = yield* now
+    const known = ChittyId.entityTypeOf(request.payload.entityType ?? "thing")
+    const placeholderType = Option.getOrElse(known, (): ChittyId.EntityTypeCode => "T")
+    const issue = (code: PlaceholderCode) => issuePlaceholder(state, code, placeholderType, request, date)
+    const failure = yield* FiberRef.get(backendFailure)
+    if (failure !== undefined) return yield* issue(failure)
+    if (bearerProblem(state, authorization) !== undefined) return yield* issue("MINT_REJECTED")
+    const input = parseMintInput(request.payload, request.urlParams)
+    if (Either.isLeft(input)) return yield* issue("INVALID_REQUEST")
+    const fallbackCode = yield* state.injector.fallback
+    if (fallbackCode !== undefined) return yield* issue(fallbackCode)
+    return yield* commit(state, input.right, { idempotencyKey: null, metadata: request.payload.metadata }, date).pipe(
+      // The live backend refuses what it cannot mint: a 4xx, so a placeholder.
+      Effect.catchAll(() => issue("INVALID_REQUEST"))
+    )
+  })
+
+/**
+ * The backend trouble the front door decided for this mint (`live` profile), as the placeholder
+ * code it becomes; `undefined`: the backend answers.
+ */
+export const backendFailure: FiberRef.FiberRef<PlaceholderCode | undefined> = FiberRef.unsafeMake<
+  PlaceholderCode | undefined
+>(undefined)
 
 const maxKeyLength = 256
 
@@ -196,7 +321,7 @@ const mintIdempotent = (
       if (claim._tag === "Existing") {
         const response = yield* restore(Deferred.await(claim.entry.deferred))
         state.counters.replay()
-        return { response, committed: false }
+        return { response, committed: false, replayed: true }
       }
       const exit = yield* Effect.exit(mintOnce(state, payload, urlParams, key))
       if (Exit.isFailure(exit) || exit.value.response.fallback === true) {
@@ -221,56 +346,128 @@ export const dropConnection = (
     Effect.interruptible(Effect.never)
   )
 
+/** `strict`: a mint answer stored under a key echoes the key, and says so when it is a replay. */
+const echoKey = (key: string, replayed: boolean): Effect.Effect<void> =>
+  HttpApp.appendPreResponseHandler((_request, response) =>
+    Effect.succeed(HttpServerResponse.setHeaders(response, {
+      [Api.idempotencyKeyEchoHeader]: key,
+      ...(replayed ? { [Api.idempotentReplayedHeader]: "true" } : {})
+    }))
+  )
+
 export const idsLive = (state: State) =>
   HttpApiBuilder.group(Admin.ServerApi, "ids", (handlers) =>
     handlers
       .handle("mint", ({ headers, payload, request, urlParams }) =>
-        Effect.gen(function*() {
-          const key = headers[Api.idempotencyKeyHeader]
-          if (key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
-            return yield* Effect.fail(invalidRequest(`Idempotency-Key must be 1 to ${maxKeyLength} characters`))
-          }
-          const minted = key === undefined
-            ? yield* mintOnce(state, payload, urlParams, null)
-            : yield* mintIdempotent(state, key, payload, urlParams)
-          if (minted.committed && (yield* state.injector.loseAnswer)) {
-            return yield* dropConnection(request, "close")
-          }
-          return minted.response
-        }))
-      .handle("getChittyId", ({ urlParams }) => mintByQuery(state, urlParams))
-      .handle("generate", ({ urlParams }) => mintByQuery(state, urlParams))
-      .handle("validate", ({ payload }) => validate(state, payload.id)))
+        state.profile === "live"
+          ? mintLive(state, payload, urlParams, request.headers["authorization"])
+          : Effect.gen(function*() {
+            const key = headers[Api.idempotencyKeyHeader]
+            if (key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
+              return yield* Effect.fail(invalidRequest(`Idempotency-Key must be 1 to ${maxKeyLength} characters`))
+            }
+            const minted = key === undefined
+              ? yield* mintOnce(state, payload, urlParams, null)
+              : yield* mintIdempotent(state, key, payload, urlParams)
+            if (key !== undefined && minted.response.fallback !== true) yield* echoKey(key, minted.replayed)
+            if (minted.committed && (yield* state.injector.loseAnswer)) {
+              return yield* dropConnection(request, "close")
+            }
+            return minted.response
+          }))
+      .handle("getChittyId", ({ request, urlParams }) => mintByQuery(state, urlParams, request))
+      .handle("generate", ({ request, urlParams }) => mintByQuery(state, urlParams, request))
+      .handle("validate", ({ payload, request }) => validate(state, payload.id, request.headers["authorization"])))
 
 /** The `GET` mints of the official clients: the entity type is in the query (default a Thing). */
-const mintByQuery = (state: State, urlParams: typeof Api.MintUrlParams.Type) =>
-  Effect.map(
-    mintOnce(state, { entityType: urlParams.type ?? urlParams.for ?? "thing" }, urlParams, null),
-    (minted) => minted.response
-  )
+const mintByQuery = (
+  state: State,
+  urlParams: typeof Api.MintUrlParams.Type,
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<Api.MintResponse, InvalidRequest | CommitFailure> =>
+  state.profile === "live"
+    ? mintLive(state, {}, urlParams, request.headers["authorization"])
+    : Effect.map(
+      mintOnce(state, { entityType: urlParams.type ?? urlParams.for ?? "thing" }, urlParams, null),
+      (minted) => minted.response
+    )
 
 // -----------------------------------------------------------------------------
 // Validate and health
 // -----------------------------------------------------------------------------
 
-const validate = (state: State, id: string): Effect.Effect<Api.ValidateResponse> =>
-  Effect.map(now, (date): Api.ValidateResponse => {
+const validate = (state: State, id: string, authorization: string | undefined): Effect.Effect<Api.ValidateResponse> =>
+  Effect.gen(function*() {
+    const date = yield* now
     const timestamp = date.toISOString()
     const parsed = ChittyId.parse(id)
-    if (Either.isLeft(parsed)) return { success: true, valid: false, error: parsed.left.reason, timestamp }
+    if (Either.isLeft(parsed)) return { success: true, valid: false, error: parsed.left.reason, timestamp } as const
     const parts = parsed.right
-    if (parts.kind === "fallback") {
-      return {
-        success: true,
-        valid: false,
-        error: `a fallback ID (error ${parts.errorCode}) is a placeholder, not a permanent ChittyID`,
-        timestamp
+    if (parts.kind === "fallback") return yield* validatePlaceholder(state, parts, authorization, date)
+    // `live` checks the format and the check number only; `strict` knows what it minted.
+    if (state.profile === "strict" && state.registry.lookup(id) === undefined) {
+      return { success: true, valid: false, error: Api.unknownIdError, timestamp } as const
+    }
+    return { success: true, valid: true, components: Api.componentsOf(parts), timestamp } as const
+  })
+
+/**
+ * A placeholder issued here is replaced once minting works again (no fault in force stops it; in
+ * `live`, where the backend checks the token, the validate request carries the right one): a
+ * permanent ID is minted for the request that got the placeholder, and answered every time after.
+ * Otherwise the answer says what the placeholder is and whether it can be replaced.
+ */
+const validatePlaceholder = (
+  state: State,
+  parts: ChittyId.FallbackParts,
+  authorization: string | undefined,
+  date: Date
+): Effect.Effect<Api.ValidatePlaceholder | Api.ValidateReplaced> =>
+  Effect.gen(function*() {
+    const timestamp = date.toISOString()
+    const pending = yield* state.placeholders.lookup(parts.id)
+    const replaced = (newId: ChittyId.ChittyId): Api.ValidateReplaced => ({
+      success: true,
+      replaced: true,
+      oldId: parts.id as ChittyId.FallbackId,
+      newId,
+      message: "Fallback error ID has been replaced with a valid ChittyID",
+      chittyId: newId,
+      components: Api.componentsOf(ChittyId.parseOrThrow(newId)),
+      timestamp
+    })
+    if (pending?.replacedBy !== undefined) return replaced(pending.replacedBy)
+    const mayMint = !state.injector.mintBroken() &&
+      (state.profile === "strict" || bearerProblem(state, authorization) === undefined)
+    if (pending !== undefined && mayMint) {
+      const input = parseMintInput(pending.request.payload, pending.request.urlParams)
+      if (Either.isRight(input)) {
+        const minted = yield* Effect.either(
+          commit(state, input.right, { idempotencyKey: null, metadata: pending.request.payload.metadata }, date)
+        )
+        if (Either.isRight(minted)) {
+          pending.replacedBy = minted.right.chittyId
+          return replaced(minted.right.chittyId)
+        }
       }
     }
-    if (state.registry.lookup(id) === undefined) {
-      return { success: true, valid: false, error: Api.unknownIdError, timestamp }
-    }
-    return { success: true, valid: true, components: Api.componentsOf(parts), timestamp }
+    const errorName = parts.errorCode === "UNKNOWN" ? "UNKNOWN_ERROR" : parts.errorCode
+    // The live service says any placeholder can be replaced; `strict` only one it issued.
+    const canReplace = state.profile === "live" || pending !== undefined
+    return {
+      success: true,
+      valid: false,
+      isError: true,
+      errorCode: parts.sequence,
+      errorName,
+      message: `This is a fallback error ID. Error: ${errorName}. ` +
+        (canReplace ? "Re-verify to attempt replacement with a valid ID." : "It was not issued here."),
+      canReplace,
+      ...(state.profile === "strict"
+        ? { error: `a fallback ID (error ${parts.errorCode}) is a placeholder, not a permanent ChittyID` }
+        : {}),
+      timestamp
+    } as const
   })
 
 const capitalized = (word: string): string => `${word.charAt(0).toUpperCase()}${word.slice(1)}`
@@ -298,16 +495,21 @@ export const specLive = HttpApiBuilder.group(
 )
 
 export const healthLive = (state: State) => {
-  const health = Effect.map(now, (date) => ({
-    status: "ok" as const,
-    service: serviceName,
-    version: state.version,
-    timestamp: date.toISOString()
-  }))
+  const health = (status: Api.HealthStatus) =>
+    Effect.map(now, (date) => ({
+      status,
+      service: serviceName,
+      version: state.version,
+      timestamp: date.toISOString()
+    }))
   return HttpApiBuilder.group(
     Admin.ServerApi,
     "health",
-    (handlers) => handlers.handle("health", () => health).handle("healthAlias", () => health)
+    (handlers) =>
+      handlers
+        .handle("health", () => health("ok"))
+        // The live service answers "healthy" on /api/health.
+        .handle("healthAlias", () => health(state.profile === "live" ? "healthy" : "ok"))
   )
 }
 
@@ -319,7 +521,10 @@ export const adminLive = (state: State) =>
   HttpApiBuilder.group(Admin.ServerApi, "admin", (handlers) =>
     handlers
       .handle("counts", () => snapshot(state))
-      .handle("mintLog", () => state.registry.log)
+      .handle(
+        "mintLog",
+        ({ urlParams }) => state.registry.page(urlParams.offset ?? 0, urlParams.limit ?? Admin.mintLogPage.default)
+      )
       .handle("faults", () => state.injector.current)
       .handle("setFaults", ({ payload }) => Effect.zipRight(state.injector.set(payload), state.injector.current))
       .handle("reset", () => resetAll(state)))

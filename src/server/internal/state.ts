@@ -12,6 +12,13 @@ import type * as Counts from "../Counts.ts"
 import type * as Fault from "../Faults.ts"
 import type * as IdempotencyStore from "../IdempotencyStore.ts"
 import type * as Registry from "../Registry.ts"
+import type * as Placeholders from "./placeholders.ts"
+
+/**
+ * How the server behaves: `strict` is the contract (DESIGN §2), `live` is what the live service
+ * answers (DESIGN §5).
+ */
+export type Profile = "strict" | "live"
 
 /** The `service` the health endpoint names. */
 export const serviceName = "chittyid-reference"
@@ -22,6 +29,7 @@ export const serviceName = "chittyid-reference"
 
 /** The server's state: one per `ReferenceServer.make`. */
 export interface State {
+  readonly profile: Profile
   readonly tokenDigest: Buffer
   readonly version: string
   readonly maxBodyBytes: number
@@ -29,6 +37,9 @@ export interface State {
   readonly store: IdempotencyStore.IdempotencyStore<Api.MintResponse, MintFailure>
   readonly counters: Counts.Counters
   readonly injector: Fault.Injector
+  readonly placeholders: Placeholders.Placeholders
+  /** Deepest nesting of mint `metadata` accepted (strict). */
+  readonly maxJsonDepth: number
 }
 
 export const sha256 = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
@@ -58,10 +69,14 @@ export const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(mill
 
 /** The counts as the admin plane and `ReferenceServer.counts` report them. */
 export const snapshot = (state: State): Effect.Effect<Counts.ServerCounts> =>
-  Effect.flatMap(state.injector.injected, (injected) => state.counters.snapshot(injected, state.registry.size()))
+  Effect.flatMap(state.injector.injected, (injected) => state.counters.snapshot(injected, state.registry.minted()))
 
 /** Clears the registry, the idempotency store, the counts and the faults. */
 export const resetAll = (state: State): Effect.Effect<void> =>
-  Effect.all([state.registry.clear, state.store.clear, state.counters.clear, state.injector.reset], {
-    discard: true
-  })
+  Effect.all([
+    state.registry.clear,
+    state.store.clear,
+    state.counters.clear,
+    state.injector.reset,
+    state.placeholders.clear
+  ], { discard: true })
