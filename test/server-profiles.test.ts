@@ -415,3 +415,14 @@ describe("ReferenceServer profiles (DESIGN §5)", () => {
         })))
   })
 })
+
+describe("live lostAnswer", () => {
+  it.effect("mints, then drops the connection; the mint log has the ID", () =>
+    withServer("live", (server) =>
+      Effect.gen(function*() {
+        yield* server.setFaults({ lostAnswer: {} })
+        const lost = yield* mint(server, { entityType: "person", metadata: { callId: "lost" } })
+        expect(lost._tag).toBe("Failed")
+        expect((yield* server.mintLog).map((r) => r.callId)).toEqual(["lost"])
+      })))
+})

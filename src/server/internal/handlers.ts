@@ -346,6 +346,18 @@ export const dropConnection = (
     Effect.interruptible(Effect.never)
   )
 
+/** The `lostAnswer` fault in `live`: a permanent ID was minted, then the connection is dropped. */
+const loseLiveAnswer = <E>(
+  state: State,
+  request: HttpServerRequest.HttpServerRequest,
+  mint: Effect.Effect<Api.MintResponse, E>
+): Effect.Effect<Api.MintResponse, E> =>
+  Effect.flatMap(mint, (response): Effect.Effect<Api.MintResponse> =>
+    response.fallback === true
+      ? Effect.succeed(response)
+      : Effect.flatMap(state.injector.loseAnswer, (lose) =>
+        lose ? dropConnection(request, "close") : Effect.succeed(response)))
+
 /** `strict`: a mint answer stored under a key echoes the key, and says so when it is a replay. */
 const echoKey = (key: string, replayed: boolean): Effect.Effect<void> =>
   HttpApp.appendPreResponseHandler((_request, response) =>
@@ -360,7 +372,7 @@ export const idsLive = (state: State) =>
     handlers
       .handle("mint", ({ headers, payload, request, urlParams }) =>
         state.profile === "live"
-          ? mintLive(state, payload, urlParams, request.headers["authorization"])
+          ? loseLiveAnswer(state, request, mintLive(state, payload, urlParams, request.headers["authorization"]))
           : Effect.gen(function*() {
             const key = headers[Api.idempotencyKeyHeader]
             if (key !== undefined && (key.length === 0 || key.length > maxKeyLength)) {
@@ -386,7 +398,7 @@ const mintByQuery = (
   request: HttpServerRequest.HttpServerRequest
 ): Effect.Effect<Api.MintResponse, InvalidRequest | CommitFailure> =>
   state.profile === "live"
-    ? mintLive(state, {}, urlParams, request.headers["authorization"])
+    ? loseLiveAnswer(state, request, mintLive(state, {}, urlParams, request.headers["authorization"]))
     : Effect.map(
       mintOnce(state, { entityType: urlParams.type ?? urlParams.for ?? "thing" }, urlParams, null),
       (minted) => minted.response
