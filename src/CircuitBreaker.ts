@@ -586,6 +586,15 @@ export interface CircuitBreaker {
    * running it. Its exit (success, failure, interruption, time taken) is recorded.
    */
   readonly withBreaker: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
+  /**
+   * Like `withBreaker`, but the call learns how it was let through: `probe` is `true` when it is a
+   * half-open probe, so it can test the dependency with one request instead of a retried call.
+   *
+   * @since 0.2.0
+   */
+  readonly withAdmission: <A, E, R>(
+    f: (admission: Admission) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | CircuitOpen, R>
   /** The current state, after any transition that is due (an elapsed open period moves to `HalfOpen`). */
   readonly state: Effect.Effect<State>
   /** Counters since the breaker was made, with the current state. */
@@ -609,6 +618,26 @@ export interface CircuitBreaker {
    */
   readonly halfOpenNow: Effect.Effect<void>
 }
+
+/**
+ * How a call was let through the breaker (see `withAdmission`).
+ *
+ * @example
+ * ```ts
+ * import type * as CircuitBreaker from "effect-chittyid/CircuitBreaker"
+ * const attempts = (admission: CircuitBreaker.Admission) => admission.probe ? 1 : 4
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Admission {
+  /** `true` for a half-open probe: one try of the dependency decides the state. */
+  readonly probe: boolean
+}
+
+const probeAdmission: Admission = { probe: true }
+const callAdmission: Admission = { probe: false }
 
 /**
  * The breaker as a service, for `layer` and `layerConfig`.
@@ -674,19 +703,24 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker> =>
       step((machine, now) => [undefined, f(machine, now)])
 
     const admit = step(internal.admit)
-    const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
+    const withAdmission = <A, E, R>(
+      f: (admission: Admission) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | CircuitOpen, R> =>
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> =>
           ticket instanceof CircuitOpen
             ? Effect.fail(ticket)
-            : Effect.onExit(restore(effect), (exit) => {
+            : Effect.onExit(restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))), (exit) => {
               const outcome = internal.classify(settings, exit)
               return update((machine, now) => internal.complete(machine, ticket, outcome, now))
             }))
       )
+    const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
+      withAdmission(() => effect)
 
     return CircuitBreaker.of({
       withBreaker,
+      withAdmission,
       state: step((machine, now) => {
         const next = internal.advance(machine, now)
         return [internal.snapshot(next, now), next]

@@ -2,8 +2,8 @@
  * The health monitor: a fiber, living in its layer's scope, that asks the service `GET /health` and
  * keeps the {@link Observability.ConnectionState} of the client. It heals the connection by itself:
  * after a failed check it probes again with exponential backoff instead of waiting the full
- * interval, and when the service is back it lets the circuit breaker half-open at once instead of
- * waiting out the breaker's open period.
+ * interval, and while the service answers it half-opens a breaker whose open period has run out
+ * (never earlier).
  *
  * | from | event | to |
  * |---|---|---|
@@ -19,9 +19,11 @@
  *   probes follow after `health.reconnectBase`, doubling, capped at `health.reconnectMax` (1 s, 2 s,
  *   4 s … 60 s by default), and the state is `Reconnecting` from the first probe on. The first probe
  *   that gets an answer ends the outage: a `Reconnected` event, and the normal interval again.
- * - Entering `Connected` calls the breaker's `halfOpenNow` (a no-op unless the breaker is `Open`), so
- *   calls may probe the service at once. An outage that ends `Degraded` is a reconnection too, but
- *   the breaker is left to its own timer: a degraded service would most likely fail the probe.
+ * - Each check that finds the service `Connected` half-opens the breakers (`IdServiceBreakers`: mint
+ *   and validate) whose open period, with its backoff, has run out, so the transition shows in
+ *   `health` and the events at once; it never cuts an open period short: `/health` being fine says
+ *   nothing about minting, and a mint that keeps failing would be probed again and again. A probe is
+ *   one request (no retries). An outage that ends `Degraded` is a reconnection too.
  *   Health checks are not fed into the breaker: its only way to record an outcome is to run a call
  *   through `withBreaker`, which an open breaker would reject, so the monitor could never see the
  *   recovery; the breaker judges the calls, the monitor judges the connection.
@@ -50,8 +52,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Stream from "effect/Stream"
-import type { CircuitBreaker } from "./CircuitBreaker.ts"
-import type { IdServiceClient } from "./IdServiceClient.ts"
+import type { IdServiceBreakers, IdServiceClient } from "./IdServiceClient.ts"
 import type { IdServiceConfig } from "./IdServiceConfig.ts"
 import * as internal from "./internal/healthMonitor.ts"
 import type * as Observability from "./Observability.ts"
@@ -118,7 +119,7 @@ export interface Service {
  * import { Effect, Layer } from "effect"
  * import { HealthMonitor } from "effect-chittyid/HealthMonitor"
  *
- * // needs IdServiceClient, CircuitBreaker and IdServiceConfig; the polling fiber lives as long as the layer
+ * // needs IdServiceClient, IdServiceBreakers and IdServiceConfig; the polling fiber lives as long as the layer
  * const state = Effect.flatMap(HealthMonitor, (monitor) => monitor.state)
  * ```
  *
@@ -127,11 +128,12 @@ export interface Service {
  */
 export class HealthMonitor extends Context.Tag("effect-chittyid/HealthMonitor")<HealthMonitor, Service>() {
   /**
-   * A monitor over the client, breaker and settings in context. Scoped: its polling fiber starts
+   * A monitor over the client, breakers and settings in context. Scoped: its polling fiber starts
    * when the layer is built and is interrupted when the layer's scope closes.
    *
    * @since 0.1.0
    */
-  static readonly layer: Layer.Layer<HealthMonitor, never, IdServiceClient | CircuitBreaker | IdServiceConfig> = Layer
-    .scoped(HealthMonitor, internal.make)
+  static readonly layer: Layer.Layer<HealthMonitor, never, IdServiceClient | IdServiceBreakers | IdServiceConfig> =
+    Layer
+      .scoped(HealthMonitor, internal.make)
 }

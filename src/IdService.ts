@@ -28,12 +28,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Stream from "effect/Stream"
 import type * as ChittyId from "./ChittyId.ts"
-import type * as CircuitBreaker from "./CircuitBreaker.ts"
 import { HealthMonitor } from "./HealthMonitor.ts"
-import { IdServiceClient } from "./IdServiceClient.ts"
+import { IdServiceBreakers, IdServiceClient } from "./IdServiceClient.ts"
 import * as IdServiceConfig from "./IdServiceConfig.ts"
 import type * as IdServiceError from "./IdServiceError.ts"
-import * as internalBreaker from "./internal/breaker.ts"
 import * as internal from "./internal/idService.ts"
 import * as internalTest from "./internal/idServiceTest.ts"
 import type * as Observability from "./Observability.ts"
@@ -77,7 +75,10 @@ export interface Minted {
   readonly parts: ChittyId.PermanentParts
   /** When the service minted it (its own timestamp). */
   readonly timestamp: string
+  /** The key the mint was sent with; for a replacement (`replaceFallback`), the placeholder. */
   readonly idempotencyKey: string
+  /** For an ID from `replaceFallback`: the placeholder it replaced. @since 0.2.0 */
+  readonly replaces?: string | undefined
 }
 
 /**
@@ -162,7 +163,18 @@ export interface Service {
     id: string,
     options?: ValidateOptions
   ) => Effect.Effect<ValidationResult, IdServiceError.IdServiceError>
-  /** Connection state, breaker state, cache stats and the last health check. */
+  /**
+   * Turns a fallback placeholder into the permanent ID the service minted for its request once
+   * minting works again: asks the service about it (`POST /api/validate`, which replaces it on the
+   * live service and both reference server profiles; the same permanent ID every time after) and
+   * checks the new ID locally like a mint answer. Fails `MintUnavailable` while the service cannot
+   * replace it yet (try again later), `InvalidRequest` for an input that is not a placeholder or one
+   * the service will never replace.
+   *
+   * @since 0.2.0
+   */
+  readonly replaceFallback: (placeholder: string) => Effect.Effect<Minted, IdServiceError.IdServiceError>
+  /** Connection state, breaker states, cache stats and the last health check. */
   readonly health: Effect.Effect<Observability.HealthReport>
   /** Counters since start. */
   readonly stats: Effect.Effect<Observability.ClientStats>
@@ -194,14 +206,14 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
   static readonly layerWithoutDependencies: Layer.Layer<
     IdService,
     never,
-    IdServiceClient | ValidationCache | HealthMonitor | CircuitBreaker.CircuitBreaker | IdServiceConfig.IdServiceConfig
-  > = Layer.effect(IdService, internal.make)
+    IdServiceClient | ValidationCache | HealthMonitor | IdServiceBreakers | IdServiceConfig.IdServiceConfig
+  > = Layer.scoped(IdService, internal.make)
 
   /**
    * The live service over the `HttpClient` and the settings in context: the client, its circuit
-   * breaker, the validation cache and the health monitor (whose fiber runs in the layer's scope).
-   * The cache, the monitor and the breaker are provided too, so you can `invalidate` a cached
-   * answer, follow the connection state or `isolate` the breaker.
+   * breakers (one per operation), the validation cache and the health monitor (whose fiber runs in
+   * the layer's scope). The cache, the monitor and the breakers are provided too, so you can
+   * `invalidate` a cached answer, follow the connection state or `isolate` a breaker.
    *
    * @since 0.1.0
    */
@@ -211,7 +223,7 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
     IdService.layerWithoutDependencies.pipe(
       Layer.provideMerge(Layer.merge(ValidationCache.layer, HealthMonitor.layer)),
       Layer.provideMerge(IdServiceClient.layerWith(options)),
-      Layer.provideMerge(internalBreaker.layer)
+      Layer.provideMerge(IdServiceBreakers.layer)
     )
 
   /**
@@ -248,12 +260,12 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
 
 /**
  * What the live layers provide: the service, and the parts you may want to reach directly
- * (`ValidationCache.invalidate`, `HealthMonitor.changes`, `CircuitBreaker.isolate`…).
+ * (`ValidationCache.invalidate`, `HealthMonitor.changes`, `IdServiceBreakers` to `isolate` one…).
  *
  * @since 0.1.0
  * @category models
  */
-export type LiveServices = IdService | ValidationCache | HealthMonitor | CircuitBreaker.CircuitBreaker
+export type LiveServices = IdService | ValidationCache | HealthMonitor | IdServiceBreakers
 
 /**
  * Extra options of the live layer given in code.

@@ -23,14 +23,15 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Stream from "effect/Stream"
 import type * as Api from "./Api.ts"
 import type * as ChittyId from "./ChittyId.ts"
-import type { CircuitBreaker } from "./CircuitBreaker.ts"
+import * as CircuitBreaker from "./CircuitBreaker.ts"
 import type { IdServiceConfig } from "./IdServiceConfig.ts"
 import type * as IdServiceError from "./IdServiceError.ts"
+import * as internalBreaker from "./internal/breaker.ts"
 import * as internal from "./internal/idServiceClient.ts"
 import type * as Observability from "./Observability.ts"
 
@@ -61,8 +62,23 @@ export interface MintCall {
 export interface Service {
   /** `POST /v1/mint`, retried with the same `Idempotency-Key`. */
   readonly mint: (call: MintCall) => Effect.Effect<Api.MintResponse, IdServiceError.IdServiceError>
-  /** `POST /api/validate` for an ID that passed the local check. */
+  /**
+   * `POST /api/validate` for an ID that passed the local check, under the validate breaker. The
+   * answer is checked against the ID (a valid answer carries its components, check number included);
+   * one about another ID is `MalformedResponse`.
+   */
   readonly validate: (id: ChittyId.ChittyId) => Effect.Effect<Api.ValidateResponse, IdServiceError.IdServiceError>
+  /**
+   * `POST /api/validate` for a fallback placeholder, under the mint breaker (the service tries to
+   * mint its replacement then): the replacement answer, or `MintUnavailable` while the service
+   * cannot replace it yet (retried like a placeholder mint: the service replaces a placeholder once
+   * and answers the same permanent ID every time after), `InvalidRequest` if it never will.
+   *
+   * @since 0.2.0
+   */
+  readonly replaceFallback: (
+    placeholder: ChittyId.FallbackId
+  ) => Effect.Effect<Api.ValidateReplaced, IdServiceError.IdServiceError>
   /** One `GET /health` attempt: no retry, no breaker (the health monitor judges the breaker). */
   readonly health: (
     timeout?: Duration.DurationInput
@@ -71,6 +87,61 @@ export interface Service {
   readonly retries: Stream.Stream<Observability.ClientEvent>
   /** Counters of requests, failures and retries. */
   readonly stats: Effect.Effect<Observability.RequestStats>
+}
+
+/**
+ * The circuit breakers of the client, one per operation: minting trouble (placeholders, a slow
+ * minting backend) opens the mint breaker and never stops validation. A failure of the whole service
+ * (a refused or broken connection) is recorded by both.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Breakers {
+  readonly mint: CircuitBreaker.CircuitBreaker
+  readonly validate: CircuitBreaker.CircuitBreaker
+}
+
+/**
+ * The client's breakers, one per operation (see {@link Breakers}). The live `IdService` layers
+ * provide them, so you can follow or `isolate` each.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { IdServiceBreakers } from "effect-chittyid/IdServiceClient"
+ *
+ * const states = Effect.flatMap(IdServiceBreakers, (breakers) =>
+ *   Effect.all({ mint: breakers.mint.state, validate: breakers.validate.state }))
+ * ```
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class IdServiceBreakers extends Context.Tag("effect-chittyid/IdServiceBreakers")<
+  IdServiceBreakers,
+  Breakers
+>() {
+  /**
+   * Two breakers (`mint`, `validate`) with the `breaker` settings of `IdServiceConfig`, their state
+   * kept in the `chittyid_breaker_state` gauge labelled by `operation`.
+   *
+   * @since 0.2.0
+   */
+  static readonly layer: Layer.Layer<IdServiceBreakers, never, IdServiceConfig> = Layer.scoped(
+    IdServiceBreakers,
+    internalBreaker.make
+  )
+
+  /**
+   * One `CircuitBreaker` from context judging both operations (the wiring before 0.2.0).
+   *
+   * @since 0.2.0
+   */
+  static readonly layerShared: Layer.Layer<IdServiceBreakers, never, CircuitBreaker.CircuitBreaker> = Layer.effect(
+    IdServiceBreakers,
+    Effect.map(CircuitBreaker.CircuitBreaker, (breaker) => ({ mint: breaker, validate: breaker }))
+  )
 }
 
 /**
@@ -99,15 +170,15 @@ export interface Options {
  */
 export class IdServiceClient extends Context.Tag("effect-chittyid/IdServiceClient")<IdServiceClient, Service>() {
   /**
-   * The client over the `HttpClient`, `CircuitBreaker` and settings in context.
+   * The client over the `HttpClient`, its breakers and settings in context.
    *
    * @since 0.1.0
    */
   static readonly layer: Layer.Layer<
     IdServiceClient,
     never,
-    HttpClient.HttpClient | CircuitBreaker | IdServiceConfig
-  > = Layer.scoped(IdServiceClient, internal.make({}))
+    HttpClient.HttpClient | IdServiceBreakers | IdServiceConfig
+  > = Layer.scoped(IdServiceClient, Effect.flatMap(IdServiceBreakers, (breakers) => internal.make({}, breakers)))
 
   /**
    * {@link IdServiceClient.layer} with options.
@@ -116,6 +187,6 @@ export class IdServiceClient extends Context.Tag("effect-chittyid/IdServiceClien
    */
   static readonly layerWith = (
     options: Options
-  ): Layer.Layer<IdServiceClient, never, HttpClient.HttpClient | CircuitBreaker | IdServiceConfig> =>
-    Layer.scoped(IdServiceClient, internal.make(options))
+  ): Layer.Layer<IdServiceClient, never, HttpClient.HttpClient | IdServiceBreakers | IdServiceConfig> =>
+    Layer.scoped(IdServiceClient, Effect.flatMap(IdServiceBreakers, (breakers) => internal.make(options, breakers)))
 }

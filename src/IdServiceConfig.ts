@@ -13,6 +13,7 @@
  * | `CHITTY_ID_MAX_RESPONSE_BYTES` | `65536` | largest answer body read (1 KiB to 256 MiB); a longer one is `MalformedResponse` |
  * | `CHITTY_ID_REMOTE_VALIDATION` | `false` | confirm locally valid IDs with the service |
  * | `CHITTY_ID_ACCEPT_FALLBACK` | `false` | accept fallback placeholders from mint instead of failing |
+ * | `CHITTY_ID_IDEMPOTENCY` | `auto` | `auto` (keys honoured once the service echoes one), `honoured` or `ignored`; while not honoured, a mint that may have reached the service is not retried (`MintOutcomeUnknown`) |
  * | `CHITTY_ID_RETRY_MAX` | `3` | retries after the first attempt |
  * | `CHITTY_ID_RETRY_BASE` | `100 millis` | first retry delay, doubling |
  * | `CHITTY_ID_RETRY_MAX_DELAY` | `5 seconds` | cap of one delay (a `Retry-After` may exceed it) |
@@ -88,6 +89,13 @@ export interface Settings {
   readonly maxResponseBytes: number
   readonly remoteValidation: boolean
   readonly acceptFallback: boolean
+  /**
+   * Whether the service honours `Idempotency-Key` (a replay returns the first answer): `"auto"`
+   * learns it (honoured once the service echoes the key on a mint answer), `"honoured"` and
+   * `"ignored"` say it. While keys are not known to be honoured, a mint whose request may have
+   * reached the service is not retried: it fails with `MintOutcomeUnknown`.
+   */
+  readonly idempotency: Idempotency
   readonly retry: {
     readonly maxRetries: number
     readonly base: Duration.Duration
@@ -141,6 +149,7 @@ export const defaults: Settings = {
   maxResponseBytes: 64 * 1024,
   remoteValidation: false,
   acceptFallback: false,
+  idempotency: "auto",
   retry: { maxRetries: 3, base: Duration.millis(100), maxDelay: Duration.seconds(5), jitter: "full" },
   breaker: {
     consecutiveFailures: 5,
@@ -165,6 +174,14 @@ export const defaults: Settings = {
 }
 
 /**
+ * Whether the service honours `Idempotency-Key` (env `CHITTY_ID_IDEMPOTENCY`, default `auto`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Idempotency = "auto" | "honoured" | "ignored"
+
+/**
  * What {@link make} takes: some or all of the settings; nested groups may be given in part.
  *
  * @since 0.1.0
@@ -179,6 +196,7 @@ export interface Input {
   readonly maxResponseBytes?: number | undefined
   readonly remoteValidation?: boolean | undefined
   readonly acceptFallback?: boolean | undefined
+  readonly idempotency?: Idempotency | undefined
   readonly retry?: {
     readonly maxRetries?: number | undefined
     readonly base?: Duration.DurationInput | undefined
@@ -361,6 +379,7 @@ export const make = (input: Input = {}): Either.Either<Settings, ConfigError.Con
     maxResponseBytes: input.maxResponseBytes ?? defaults.maxResponseBytes,
     remoteValidation: input.remoteValidation ?? defaults.remoteValidation,
     acceptFallback: input.acceptFallback ?? defaults.acceptFallback,
+    idempotency: input.idempotency ?? defaults.idempotency,
     retry: {
       maxRetries: input.retry?.maxRetries ?? defaults.retry.maxRetries,
       jitter: input.retry?.jitter ?? defaults.retry.jitter,
@@ -428,6 +447,7 @@ export const config: Config.Config<Settings> = Config.all({
   maxResponseBytes: optional(Config.integer("CHITTY_ID_MAX_RESPONSE_BYTES")),
   remoteValidation: optional(Config.boolean("CHITTY_ID_REMOTE_VALIDATION")),
   acceptFallback: optional(Config.boolean("CHITTY_ID_ACCEPT_FALLBACK")),
+  idempotency: optional(Config.literal("auto", "honoured", "ignored")("CHITTY_ID_IDEMPOTENCY")),
   retry: Config.all({
     maxRetries: optional(Config.integer("CHITTY_ID_RETRY_MAX")),
     base: optional(Config.duration("CHITTY_ID_RETRY_BASE")),

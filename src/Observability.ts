@@ -113,8 +113,10 @@ export type BreakerStateName = "Closed" | "Open" | "HalfOpen" | "Isolated"
  * @category events
  */
 export type ClientEvent = Data.TaggedEnum<{
-  /** The breaker changed state. */
+  /** A breaker changed state. */
   BreakerTransition: {
+    /** Whose breaker: `mint`, `validate`, or `all` when one breaker judges both. */
+    readonly operation: BreakerOperation
     readonly from: BreakerStateName
     readonly to: BreakerStateName
     readonly reason: string
@@ -173,6 +175,12 @@ export interface RequestStats {
   /** Failed attempts, by error tag. */
   readonly failures: Readonly<Record<string, number>>
   readonly retries: number
+  /**
+   * Whether the service is known to honour `Idempotency-Key` (setting `idempotency`; with `auto`,
+   * learned from the key echoed on its mint answers). While `false`, a mint that may have reached
+   * the service is not retried.
+   */
+  readonly keysHonoured: boolean
 }
 
 /**
@@ -204,6 +212,40 @@ export interface BreakerStats {
 }
 
 /**
+ * Each operation's breaker counters.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface BreakerStatsByOperation {
+  readonly mint: BreakerStats
+  readonly validate: BreakerStats
+}
+
+/**
+ * Whose breaker an event is about: `mint`, `validate`, or `all` when one breaker judges both.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type BreakerOperation = "mint" | "validate" | "all"
+
+/**
+ * How many events a slow subscriber of `IdService.events` may fall behind by, per source; past it
+ * the oldest are dropped (and counted in `ClientStats.droppedEvents`), so memory stays bounded.
+ *
+ * @example
+ * ```ts
+ * import * as Observability from "effect-chittyid/Observability"
+ * Observability.eventBuffer // 1024
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const eventBuffer = 1024
+
+/**
  * The `IdService.stats` snapshot: counters since the layer was built.
  *
  * @since 0.1.0
@@ -225,7 +267,12 @@ export interface ClientStats {
     readonly failed: number
   }
   readonly requests: RequestStats
+  /** Both breakers together: the least healthy state, the counters summed. */
   readonly breaker: BreakerStats
+  /** Each operation's breaker. */
+  readonly breakers: BreakerStatsByOperation
+  /** Events dropped because a subscriber of `events` fell behind (the buffer keeps the newest). */
+  readonly droppedEvents: number
   readonly cache: CacheStats
   readonly health: { readonly checks: number; readonly failures: number; readonly connection: ConnectionState }
 }
@@ -254,7 +301,10 @@ export interface HealthReport {
   /** `ok` when connected with the breaker closed; `degraded` when reachable but not all well; `down` otherwise. */
   readonly status: "ok" | "degraded" | "down"
   readonly connection: ConnectionState
+  /** The least healthy of the breakers' states. */
   readonly breaker: BreakerStateName
+  /** Each operation's breaker: minting trouble opens `mint` and leaves `validate` answering. */
+  readonly breakers: { readonly mint: BreakerStateName; readonly validate: BreakerStateName }
   readonly cache: CacheStats
   readonly lastCheck: HealthCheck | undefined
   readonly latencyMs: number | undefined

@@ -19,7 +19,7 @@ import {
 } from "effect"
 import * as CircuitBreaker from "../src/CircuitBreaker.ts"
 import { HealthMonitor } from "../src/HealthMonitor.ts"
-import { IdServiceClient } from "../src/IdServiceClient.ts"
+import { IdServiceBreakers, IdServiceClient } from "../src/IdServiceClient.ts"
 import { IdServiceConfig } from "../src/IdServiceConfig.ts"
 import * as IdServiceError from "../src/IdServiceError.ts"
 import * as internal from "../src/internal/healthMonitor.ts"
@@ -57,6 +57,7 @@ const fakeClient = (
   Layer.succeed(IdServiceClient, {
     mint: () => Effect.dieMessage("mint is not used by the health monitor"),
     validate: () => Effect.dieMessage("validate is not used by the health monitor"),
+    replaceFallback: () => Effect.dieMessage("replaceFallback is not used by the health monitor"),
     health: (timeout) =>
       Effect.gen(function*() {
         const now = yield* TestClock.currentTimeMillis
@@ -74,7 +75,7 @@ const fakeClient = (
         }
       }),
     retries: Stream.empty,
-    stats: Effect.succeed({ sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0 })
+    stats: Effect.succeed({ sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0, keysHonoured: false })
   })
 
 /** Lets the forked fibers run without moving the clock. */
@@ -94,7 +95,9 @@ const harness = (initialMode: Mode, health: Parameters<typeof IdServiceConfig.la
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
     const dependencies = Layer.mergeAll(
       fakeClient(mode, calls, timeouts, interrupted),
-      CircuitBreaker.layer({ consecutiveFailures: 1, openDuration: "10 minutes" }),
+      IdServiceBreakers.layerShared.pipe(
+        Layer.provideMerge(CircuitBreaker.layer({ consecutiveFailures: 1, openDuration: "10 minutes" }))
+      ),
       IdServiceConfig.layerWith({ url: "http://127.0.0.1:1", health })
     )
     const context = yield* Layer.buildWithScope(
@@ -231,10 +234,16 @@ describe("HealthMonitor", () => {
       expect(yield* calls).toEqual([0, 10_000, 20_000, 20_250, 20_750, 21_750, 22_750])
     }))
 
-  it.scoped("on recovery: Connected, Reconnected, the breaker half-opens at once, and the interval resumes", () =>
+  it.scoped("on recovery: Connected, Reconnected, the interval resumes; the breaker half-opens only when its open period has run out", () =>
     Effect.gen(function*() {
       const { breaker, calls, monitor, setMode } = yield* harness("ok")
       const events = yield* recordEvents(monitor)
+      const transitions = yield* Ref.make<ReadonlyArray<CircuitBreaker.Transition>>([])
+      yield* breaker.transitions.pipe(
+        Stream.runForEach((t) => Ref.update(transitions, (all) => [...all, t])),
+        Effect.forkScoped
+      )
+      yield* settle
       yield* setMode("down")
       yield* TestClock.adjust("30 seconds") // fails: Disconnected
       yield* tripBreaker(breaker) // the calls failed too
@@ -246,8 +255,9 @@ describe("HealthMonitor", () => {
       yield* TestClock.adjust("4 seconds") // probe at 37 s passes
       expect(yield* calls).toEqual([0, 30_000, 31_000, 33_000, 37_000])
       expect(yield* monitor.state).toBe("Connected")
-      // the breaker's own open period (10 minutes) is far from over
-      expect(yield* breaker.state).toMatchObject({ _tag: "HalfOpen", since: 37_000 })
+      // the breaker's own open period (10 minutes) is far from over: /health being fine does not
+      // cut it short (a failing mint would be probed again and again)
+      expect(yield* breaker.state).toMatchObject({ _tag: "Open", since: 30_000, retryAt: 630_000 })
       const reconnected = (yield* events).filter(Observability.ClientEvent.$is("Reconnected"))
       expect(reconnected).toEqual([
         Observability.ClientEvent.Reconnected({ attempts: 3, downForMs: 7_000, at: 37_000 })
@@ -259,10 +269,17 @@ describe("HealthMonitor", () => {
       yield* TestClock.adjust("1 second")
       expect((yield* calls).at(-1)).toBe(67_000)
 
+      // the check after the open period has run out (at 637 s) half-opens the breaker, before any call
+      yield* TestClock.adjust("580 seconds") // to 647 s
+      expect((yield* transitions).map((t) => [t.to, t.reason, t.at])).toEqual([
+        ["Open", "ConsecutiveFailures", 30_000],
+        ["HalfOpen", "OpenElapsed", 637_000]
+      ])
+
       // a later outage starts the backoff from 1 s again
       yield* setMode("down")
       yield* TestClock.adjust("33 seconds")
-      expect((yield* calls).slice(5)).toEqual([67_000, 97_000, 98_000, 100_000])
+      expect((yield* calls).slice(25)).toEqual([667_000, 668_000, 670_000, 674_000])
     }))
 
   it.scoped("answered but not \"ok\" is Degraded: no failure, no backoff, and the breaker is left alone", () =>
@@ -276,11 +293,11 @@ describe("HealthMonitor", () => {
       expect(yield* monitor.stats).toEqual({ checks: 3, failures: 0, connection: "Degraded" })
       expect((yield* breaker.state)._tag).toBe("Open")
 
-      // fully up again: Connected, and the breaker may probe at once
+      // fully up again: Connected, but the breaker waits out its own open period
       yield* setMode("ok")
       yield* TestClock.adjust("30 seconds")
       expect(yield* monitor.state).toBe("Connected")
-      expect((yield* breaker.state)._tag).toBe("HalfOpen")
+      expect((yield* breaker.state)._tag).toBe("Open")
     }))
 
   it.scoped("an outage that ends Degraded is a reconnection without half-opening the breaker", () =>
@@ -425,7 +442,9 @@ describe("HealthMonitor", () => {
           Layer.provideMerge(
             Layer.mergeAll(
               NodeHttpClient.layerUndici,
-              CircuitBreaker.layer({ consecutiveFailures: 1, openDuration: "10 minutes" }),
+              IdServiceBreakers.layerShared.pipe(
+                Layer.provideMerge(CircuitBreaker.layer({ consecutiveFailures: 1, openDuration: "10 minutes" }))
+              ),
               IdServiceConfig.layerWith({
                 url: server.url,
                 token: server.token,
@@ -463,7 +482,8 @@ describe("HealthMonitor", () => {
 
       yield* server.setFaults({ outage: null })
       yield* reach("Connected")
-      expect((yield* breaker.state)._tag).toBe("HalfOpen")
+      // its open period (10 minutes) has not run out: the monitor leaves it open
+      expect((yield* breaker.state)._tag).toBe("Open")
       const reconnected = yield* Fiber.join(events)
       expect(reconnected._tag).toBe("Some")
       const stats = yield* monitor.stats

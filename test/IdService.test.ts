@@ -7,7 +7,7 @@ import { Cause, Effect, Either, Exit, Layer, Logger, Option, Redacted, Tracer } 
 import * as ChittyId from "../src/ChittyId.ts"
 import * as CircuitBreaker from "../src/CircuitBreaker.ts"
 import * as IdService from "../src/IdService.ts"
-import { IdServiceClient } from "../src/IdServiceClient.ts"
+import { IdServiceBreakers, IdServiceClient } from "../src/IdServiceClient.ts"
 import * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import { ReferenceServer } from "../src/server/ReferenceServer.ts"
 import { ValidationCache } from "../src/ValidationCache.ts"
@@ -338,7 +338,7 @@ describe("IdService (live, over loopback HTTP)", () => {
           expect(log).toHaveLength(10)
           expect(new Set(log.map((r) => r.chittyId))).toEqual(new Set(results.map((r) => r.chittyId)))
         }),
-        { retry: { maxRetries: 20, base: "1 millis", maxDelay: "2 millis" } }
+        { retry: { maxRetries: 20, base: "1 millis", maxDelay: "2 millis" }, idempotency: "honoured" }
       ))
 
     it.effect("the token never appears in errors, logs or spans", () =>
@@ -399,7 +399,7 @@ const IdServiceClientFromService = Layer.unwrapEffect(
   Effect.map(ReferenceServer, (server) =>
     IdServiceClient.layer.pipe(
       Layer.provide(Layer.mergeAll(
-        CircuitBreaker.layer(),
+        IdServiceBreakers.layerShared.pipe(Layer.provide(CircuitBreaker.layer())),
         NodeHttpClient.layerUndici,
         IdServiceConfig.IdServiceConfig.layerWith({ url: server.url, token: server.token, retry: { maxRetries: 0 } })
       ))

@@ -38,7 +38,9 @@ const snapshot = Effect.all({
   retries: counter(Metric.tagged(Observability.metrics.retries, "endpoint", "mint")),
   cacheHits: counter(Observability.metrics.cacheHits),
   cacheMisses: counter(Observability.metrics.cacheMisses),
-  toOpen: counter(Metric.tagged(Observability.metrics.breakerTransitions, "to", "Open")),
+  toOpen: counter(
+    Metric.tagged(Observability.metrics.breakerTransitions, "to", "Open").pipe(Metric.tagged("operation", "mint"))
+  ),
   durationCount: Effect.map(
     Metric.value(Metric.tagged(Observability.metrics.requestDuration, "endpoint", "mint")),
     (state) => state.count
@@ -110,7 +112,7 @@ describe("Observability of the live IdService", () => {
         expect(events).toMatchObject([
           { _tag: "RetryScheduled", endpoint: "mint", attempt: 1, error: "ServiceUnavailable" },
           { _tag: "RetryScheduled", endpoint: "mint", attempt: 1, error: "ServiceUnavailable" },
-          { _tag: "BreakerTransition", from: "Closed", to: "Open", reason: "ConsecutiveFailures" }
+          { _tag: "BreakerTransition", operation: "mint", from: "Closed", to: "Open", reason: "ConsecutiveFailures" }
         ])
         for (let i = 1; i < events.length; i++) expect(events[i - 1]!.at).toBeLessThanOrEqual(events[i]!.at)
         const after = yield* snapshot
@@ -118,6 +120,8 @@ describe("Observability of the live IdService", () => {
         expect(after.retries - before.retries).toBe(2)
         expect((yield* server.counts).requests.mint).toBe(4)
         expect((yield* IdService.stats).breaker).toMatchObject({ state: "Open", opened: 1, rejected: 1 })
+        // minting trouble opened the mint breaker only
+        expect((yield* IdService.stats).breakers.validate).toMatchObject({ state: "Closed", opened: 0 })
         yield* server.resetFaults
       }).pipe(
         Effect.provide(live({ breaker: { consecutiveFailures: 2 }, retry: { maxRetries: 1, base: "1 millis" } }))

@@ -68,7 +68,12 @@ describe("Resilience (live IdService, reference server on loopback)", () => {
         const server = yield* ReferenceServer
         yield* server.reset
         yield* server.setFaults({ lostAnswer: { rate: 0.5 } })
-        const { ids } = yield* live({ retry: { ...fastRetry, maxRetries: 8 }, breaker: { consecutiveFailures: 30 } })
+        // the strict profile keeps keys; said up front, so even a first lost answer is retried
+        const { ids } = yield* live({
+          retry: { ...fastRetry, maxRetries: 8 },
+          breaker: { consecutiveFailures: 30 },
+          idempotency: "honoured"
+        })
         const calls = yield* mints(ids, "lost", 30, 4)
         const counts = yield* server.counts
         expect(calls.filter((c) => Exit.isFailure(c.exit)).map(failureOf)).toEqual([])
@@ -112,17 +117,30 @@ describe("Resilience (live IdService, reference server on loopback)", () => {
         const proxy = yield* tcpProxy(server.url)
         const timeoutMs = 300
         const { attempts, ids } = yield* live(
-          { timeout: Duration.millis(timeoutMs), requestTimeout: "120 millis", retry: fastRetry, breaker: noTrip },
+          {
+            timeout: Duration.millis(timeoutMs),
+            requestTimeout: "120 millis",
+            retry: fastRetry,
+            breaker: noTrip,
+            // keys known to be kept: the hung attempts are retried until the overall deadline
+            idempotency: "honoured"
+          },
           { url: proxy.url, keepAliveMs: 50 }
         )
         const calls = yield* mints(ids, "hang", 8, 8)
         for (const call of calls) {
           const error = failureOf(call)
           expect(error?._tag).toBe("RequestTimeout")
-          if (error?._tag === "RequestTimeout") expect(error.scope).toBe("overall")
           // the target is timeout + 10 %; a test only asserts it is not held much longer
           expect(call.ms).toBeLessThan(timeoutMs + 250)
-          expect(call.ms).toBeGreaterThanOrEqual(timeoutMs - 5)
+          // it ends at the overall deadline; on a loaded machine a little before, with the attempt's
+          // own timeout, when the retry policy sees that no further attempt could start in time
+          if (error?._tag === "RequestTimeout" && error.scope === "attempt") {
+            expect(call.ms).toBeGreaterThanOrEqual(2 * 120 - 5)
+          } else {
+            expect(error?._tag === "RequestTimeout" && error.scope).toBe("overall")
+            expect(call.ms).toBeGreaterThanOrEqual(timeoutMs - 5)
+          }
         }
         // two attempts time out at 120 ms, the third is cut by the overall timeout: all interrupted
         // (an attempt cut by the overall timeout may not have reached the server yet)
@@ -194,77 +212,85 @@ describe("Resilience (live IdService, reference server on loopback)", () => {
         yield* server.resetFaults
       }))
 
-    it.scoped("outage-recovery: the breaker opens, rejects without a request, and the health monitor's recovery lets the first probe close it", () =>
-      Effect.gen(function*() {
-        const server = yield* ReferenceServer
-        yield* server.reset
-        const { attempts, events, ids } = yield* live({
-          retry: fastRetry,
-          // only the health monitor can end the open period within the test
-          breaker: { consecutiveFailures: 3, openDuration: "1 hour" },
-          health: {
-            interval: "50 millis",
-            timeout: "100 millis",
-            reconnectBase: "10 millis",
-            reconnectMax: "40 millis"
-          }
-        })
-        const breaker = Effect.map(ids.health, (h) => h.breaker)
-        expect((yield* mints(ids, "healthy", 3)).every((c) => Exit.isSuccess(c.exit))).toBe(true)
+    it.scoped(
+      "outage-recovery: both breakers open, reject without a request; once the open period has run out the monitor half-opens them and one probe request closes the mint breaker",
+      () =>
+        Effect.gen(function*() {
+          const server = yield* ReferenceServer
+          yield* server.reset
+          const { attempts, events, ids } = yield* live({
+            retry: fastRetry,
+            breaker: { consecutiveFailures: 3, openDuration: "2 seconds" },
+            health: {
+              interval: "50 millis",
+              timeout: "100 millis",
+              reconnectBase: "10 millis",
+              reconnectMax: "40 millis"
+            },
+            idempotency: "honoured"
+          })
+          const breakers = Effect.map(ids.health, (h) => h.breakers)
+          expect((yield* mints(ids, "healthy", 3)).every((c) => Exit.isSuccess(c.exit))).toBe(true)
 
-        yield* server.setFaults({ outage: { mode: "refuse" } })
-        // the breaker judges calls: three calls fail after their retries, and that opens it
-        const tripping = yield* mints(ids, "trip", 3)
-        expect(tripping.map((c) => failureOf(c)?._tag)).toEqual(Array(3).fill("ConnectionError"))
-        expect((yield* server.counts).faults.outage).toBeGreaterThanOrEqual(3 * (fastRetry.maxRetries + 1))
-        const [first] = yield* mints(ids, "first-rejected", 1)
-        expect(first && failureOf(first)?._tag).toBe("CircuitOpen")
-        expect(yield* breaker).toBe("Open")
-        const monitorSaw = yield* poll(ids.health, (h) => h.connection !== "Connected", {
-          every: "10 millis",
-          within: "5 seconds"
-        })
-        expect(monitorSaw.connection).not.toBe("Connected")
+          yield* server.setFaults({ outage: { mode: "refuse" } })
+          // the breaker judges calls: three calls fail after their retries, and that opens it; a refused
+          // connection is the whole service's trouble, so the validate breaker opens too
+          const tripping = yield* mints(ids, "trip", 3)
+          expect(tripping.map((c) => failureOf(c)?._tag)).toEqual(Array(3).fill("ConnectionError"))
+          expect((yield* server.counts).faults.outage).toBeGreaterThanOrEqual(3 * (fastRetry.maxRetries + 1))
+          const [first] = yield* mints(ids, "first-rejected", 1)
+          expect(first && failureOf(first)?._tag).toBe("CircuitOpen")
+          expect(yield* breakers).toEqual({ mint: "Open", validate: "Open" })
+          const requestsBefore = (yield* server.counts).requests
+          const mintAttemptsBefore = mintAttempts(attempts).length
+          const rejected = yield* mints(ids, "open", 50)
+          expect(rejected.map((c) => failureOf(c)?._tag)).toEqual(Array(50).fill("CircuitOpen"))
+          const validation = yield* Effect.flip(ids.validate(vectors.valid[0].id, { remote: true }))
+          expect(validation._tag).toBe("CircuitOpen")
+          const requestsAfter = (yield* server.counts).requests
+          expect(requestsAfter.mint).toBe(requestsBefore.mint)
+          expect(requestsAfter.validate).toBe(requestsBefore.validate)
+          expect(mintAttempts(attempts)).toHaveLength(mintAttemptsBefore)
+          const circuitOpen = failureOf(rejected[0]!)
+          if (circuitOpen?._tag === "CircuitOpen") expect(circuitOpen.retryAt).toBeGreaterThan(Date.now())
 
-        const requestsBefore = (yield* server.counts).requests
-        const mintAttemptsBefore = mintAttempts(attempts).length
-        const rejected = yield* mints(ids, "open", 50)
-        expect(rejected.map((c) => failureOf(c)?._tag)).toEqual(Array(50).fill("CircuitOpen"))
-        const requestsAfter = (yield* server.counts).requests
-        expect(requestsAfter.mint).toBe(requestsBefore.mint)
-        expect(requestsAfter.validate).toBe(requestsBefore.validate)
-        expect(mintAttempts(attempts)).toHaveLength(mintAttemptsBefore)
-        const circuitOpen = failureOf(rejected[0]!)
-        if (circuitOpen?._tag === "CircuitOpen") expect(circuitOpen.retryAt).toBeGreaterThan(Date.now())
+          yield* server.setFaults({ outage: null })
+          const atLift = yield* mintRequests
+          const closed = yield* poll(mints(ids, "recover", 1), ([c]) => c !== undefined && Exit.isSuccess(c.exit), {
+            every: "5 millis",
+            within: "8 seconds"
+          })
+          expect(closed[0] && Exit.isSuccess(closed[0].exit)).toBe(true)
+          expect((yield* breakers).mint).toBe("Closed")
+          // closed by the first probe, one request: exactly one mint reached the server after the outage
+          expect((yield* mintRequests) - atLift).toBe(1)
+          const transitionsOf = (all: ReadonlyArray<Observability.ClientEvent>) =>
+            all.flatMap((e) =>
+              e._tag === "BreakerTransition" && e.operation === "mint" ? [`${e.from}>${e.to}:${e.reason}`] : []
+            )
+          // the event stream is consumed by its own fiber: wait for it to catch up with the state
+          const seen = yield* poll(events, (all) => transitionsOf(all).length >= 3, {
+            every: "5 millis",
+            within: "2 seconds"
+          })
+          expect(transitionsOf(seen)).toEqual([
+            "Closed>Open:ConsecutiveFailures",
+            "Open>HalfOpen:OpenElapsed",
+            "HalfOpen>Closed:ProbesSucceeded"
+          ])
+          expect((yield* events).some((e) => e._tag === "Reconnected")).toBe(true)
+        }),
+      { timeout: 20_000 }
+    )
 
-        yield* server.setFaults({ outage: null })
-        const atLift = yield* mintRequests
-        const closed = yield* poll(mints(ids, "recover", 1), ([c]) => c !== undefined && Exit.isSuccess(c.exit), {
-          every: "5 millis",
-          within: "5 seconds"
-        })
-        expect(closed[0] && Exit.isSuccess(closed[0].exit)).toBe(true)
-        expect(yield* breaker).toBe("Closed")
-        // closed by the first probe: exactly one mint reached the server after the outage
-        expect((yield* mintRequests) - atLift).toBe(1)
-        const transitionsOf = (all: ReadonlyArray<Observability.ClientEvent>) =>
-          all.flatMap((e) => e._tag === "BreakerTransition" ? [`${e.from}>${e.to}`] : [])
-        // the event stream is consumed by its own fiber: wait for it to catch up with the state
-        const seen = yield* poll(events, (all) => transitionsOf(all).length >= 3, {
-          every: "5 millis",
-          within: "2 seconds"
-        })
-        expect(transitionsOf(seen)).toEqual(["Closed>Open", "Open>HalfOpen", "HalfOpen>Closed"])
-        expect((yield* events).some((e) => e._tag === "Reconnected")).toBe(true)
-      }))
-
-    it.scoped("outage-recovery without the monitor: a short open period ends in one probe that closes it", () =>
+    it.scoped("outage-recovery without the monitor: a probe is one request, however many retries; the next one closes it", () =>
       Effect.gen(function*() {
         const server = yield* ReferenceServer
         yield* server.reset
         const { ids } = yield* live({
           retry: fastRetry,
-          breaker: { consecutiveFailures: 2, openDuration: "200 millis" }
+          breaker: { consecutiveFailures: 2, openDuration: "200 millis", openBackoffFactor: 1 },
+          idempotency: "honoured"
         })
         yield* server.setFaults({ outage: { mode: "reset" } })
         const tripping = yield* mints(ids, "trip", 2)
@@ -274,12 +300,18 @@ describe("Resilience (live IdService, reference server on loopback)", () => {
         const [rejected] = yield* mints(ids, "open", 1)
         expect(rejected && failureOf(rejected)?._tag).toBe("CircuitOpen")
         expect(yield* mintRequests).toBe(before)
+        // still down when the open period runs out: the probe fails after one request, not 1 + 3 retries
+        yield* Effect.sleep("250 millis")
+        const [failedProbe] = yield* mints(ids, "failed-probe", 1)
+        expect(failedProbe && failureOf(failedProbe)?._tag).toBe("ConnectionError")
+        expect((yield* mintRequests) - before).toBe(1)
+        expect((yield* ids.health).breakers.mint).toBe("Open")
         yield* server.setFaults({ outage: null })
         yield* Effect.sleep("250 millis")
         const [probe] = yield* mints(ids, "probe", 1)
         expect(probe && Exit.isSuccess(probe.exit)).toBe(true)
-        expect((yield* ids.health).breaker).toBe("Closed")
-        expect((yield* mintRequests) - before).toBe(1)
+        expect((yield* ids.health).breakers.mint).toBe("Closed")
+        expect((yield* mintRequests) - before).toBe(2)
       }))
 
     describe("non-retryable failures are not retried end to end: exactly one request", () => {

@@ -21,7 +21,7 @@ import {
 import * as Api from "../src/Api.ts"
 import * as ChittyId from "../src/ChittyId.ts"
 import * as CircuitBreaker from "../src/CircuitBreaker.ts"
-import { IdServiceClient } from "../src/IdServiceClient.ts"
+import { IdServiceBreakers, IdServiceClient } from "../src/IdServiceClient.ts"
 import { IdServiceConfig } from "../src/IdServiceConfig.ts"
 import * as IdServiceError from "../src/IdServiceError.ts"
 import * as Observability from "../src/Observability.ts"
@@ -472,9 +472,15 @@ describe("ValidationCache", () => {
       Layer.succeed(IdServiceClient, {
         mint: () => Effect.die("not used"),
         validate: lookup,
+        replaceFallback: () => Effect.die("not used"),
         health: () => Effect.die("not used"),
         retries: Stream.empty,
-        stats: Effect.succeed({ sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0 })
+        stats: Effect.succeed({
+          sent: { mint: 0, validate: 0, health: 0 },
+          failures: {},
+          retries: 0,
+          keysHonoured: false
+        })
       })
 
     it.effect("is sized and timed by IdServiceConfig.cache and asks IdServiceClient.validate", () =>
@@ -515,7 +521,12 @@ describe("ValidationCache", () => {
         const live = ValidationCache.ValidationCache.layer.pipe(
           Layer.provideMerge(
             IdServiceClient.layer.pipe(
-              Layer.provide(Layer.merge(NodeHttpClient.layerUndici, CircuitBreaker.layer()))
+              Layer.provide(
+                Layer.merge(
+                  NodeHttpClient.layerUndici,
+                  IdServiceBreakers.layerShared.pipe(Layer.provide(CircuitBreaker.layer()))
+                )
+              )
             )
           ),
           Layer.provide(IdServiceConfig.layerWith({ url: server.url, token: server.token }))

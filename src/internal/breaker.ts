@@ -1,15 +1,16 @@
 /**
- * The `IdService`'s circuit breaker: built from the settings, counting only the failures that say
- * the service is unwell, and reported as `ClientEvent`s, stats and metrics.
+ * The `IdService`'s circuit breakers, one per operation: built from the settings, counting only the
+ * failures that say the service is unwell, and reported as `ClientEvent`s, stats and metrics.
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as CircuitBreaker from "../CircuitBreaker.ts"
+import type * as IdServiceClient from "../IdServiceClient.ts"
 import { IdServiceConfig } from "../IdServiceConfig.ts"
 import type * as IdServiceConfigModule from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
@@ -17,18 +18,22 @@ import * as Observability from "../Observability.ts"
 
 /**
  * Does the failure of a call (after its retries) count against the breaker? A service that is down,
- * too slow (either timeout), answers 5xx, garbage or placeholders does. Failures the caller caused
- * (a bad request, a refused token, a reused idempotency key) and 429s (governed by `Retry-After`) do
+ * too slow (either timeout, or a mint whose outcome is unknown), answers 5xx, garbage or transient
+ * placeholders does. Failures the caller caused (a bad request, a token the service or its minting
+ * backend refused, a reused idempotency key) and back-pressure (429, `RATE_LIMITED` placeholders) do
  * not.
  */
 export const countsAgainstBreaker = (error: unknown): boolean =>
   typeof error === "object" && error !== null && "_tag" in error &&
-  (error._tag === "MalformedResponse" || error._tag === "RequestTimeout" ||
+  (error._tag === "MalformedResponse" || error._tag === "RequestTimeout" || error._tag === "MintOutcomeUnknown" ||
     (error._tag !== "RateLimited" && IdServiceError.isRetryable(error)))
 
-/** Breaker options from the settings. */
-export const options = (settings: IdServiceConfigModule.Settings["breaker"]): CircuitBreaker.Options => ({
-  name: "ChittyID service",
+/** Breaker options from the settings, for the breaker of one operation. */
+export const options = (
+  settings: IdServiceConfigModule.Settings["breaker"],
+  operation: Operation
+): CircuitBreaker.Options => ({
+  name: `ChittyID ${operation}`,
   consecutiveFailures: settings.consecutiveFailures,
   failureRateThreshold: settings.failureRateThreshold,
   minimumCalls: settings.minimumCalls,
@@ -43,24 +48,31 @@ export const options = (settings: IdServiceConfigModule.Settings["breaker"]): Ci
   isFailure: CircuitBreaker.countErrors(countsAgainstBreaker)
 })
 
+/** The operations with a breaker of their own. */
+export type Operation = "mint" | "validate"
+
+export const operations: ReadonlyArray<Operation> = ["mint", "validate"]
+
 const gaugeValue: Record<CircuitBreaker.StateTag, number> = { Closed: 0, HalfOpen: 1, Open: 2, Isolated: 3 }
 
-/**
- * The breaker of the live service, from the settings in context. Its transitions drive the
- * `chittyid_breaker_state` gauge and `chittyid_breaker_transitions_total` for the life of the layer.
- */
-export const layer: Layer.Layer<CircuitBreaker.CircuitBreaker, never, IdServiceConfig> = Layer.scoped(
-  CircuitBreaker.CircuitBreaker,
+/** One breaker, its state kept in the gauge labelled by its operation. */
+const makeOne = (settings: IdServiceConfigModule.Settings["breaker"], operation: Operation) =>
   Effect.gen(function*() {
-    const settings = yield* IdServiceConfig
-    const breaker = yield* CircuitBreaker.make(options(settings.breaker))
+    const breaker = yield* CircuitBreaker.make(options(settings, operation))
     const transitions = yield* breaker.subscribe
-    yield* Metric.set(Observability.metrics.breakerState, 0)
+    const gauge = Metric.tagged(Observability.metrics.breakerState, "operation", operation)
+    yield* Metric.set(gauge, 0)
     yield* transitions.take.pipe(
       Effect.flatMap((transition) =>
         Effect.zipRight(
-          Metric.set(Observability.metrics.breakerState, gaugeValue[transition.to]),
-          Metric.increment(Metric.tagged(Observability.metrics.breakerTransitions, "to", transition.to))
+          Metric.set(gauge, gaugeValue[transition.to]),
+          Metric.increment(
+            Metric.tagged(
+              Metric.tagged(Observability.metrics.breakerTransitions, "to", transition.to),
+              "operation",
+              operation
+            )
+          )
         )
       ),
       Effect.forever,
@@ -68,23 +80,54 @@ export const layer: Layer.Layer<CircuitBreaker.CircuitBreaker, never, IdServiceC
     )
     return breaker
   })
+
+/** The two breakers of the live client, from the settings. */
+export const make: Effect.Effect<IdServiceClient.Breakers, never, IdServiceConfig | Scope.Scope> = Effect.gen(
+  function*() {
+    const settings = yield* IdServiceConfig
+    return {
+      mint: yield* makeOne(settings.breaker, "mint"),
+      validate: yield* makeOne(settings.breaker, "validate")
+    }
+  }
 )
 
-/** The breaker's transitions as client events. */
-export const events = (breaker: CircuitBreaker.CircuitBreaker): Stream.Stream<Observability.ClientEvent> =>
-  Stream.map(breaker.transitions, (transition) =>
-    Observability.ClientEvent.BreakerTransition({
-      from: transition.from,
-      to: transition.to,
-      reason: transition.reason,
-      at: transition.at
-    }))
+/** The breakers' transitions as client events, each naming its operation. */
+export const events = (breakers: IdServiceClient.Breakers): Stream.Stream<Observability.ClientEvent> =>
+  Stream.mergeAll(
+    distinct(breakers).map(([operation, breaker]) =>
+      Stream.map(breaker.transitions, (transition) =>
+        Observability.ClientEvent.BreakerTransition({
+          operation,
+          from: transition.from,
+          to: transition.to,
+          reason: transition.reason,
+          at: transition.at
+        }))
+    ),
+    { concurrency: "unbounded" }
+  )
+
+/** Each breaker once: a shared breaker is named `"all"`. */
+const distinct = (
+  breakers: IdServiceClient.Breakers
+): ReadonlyArray<readonly [Observability.BreakerOperation, CircuitBreaker.CircuitBreaker]> =>
+  breakers.mint === breakers.validate
+    ? [["all", breakers.mint]]
+    : [["mint", breakers.mint], ["validate", breakers.validate]]
 
 /** The name of a breaker state. */
 export const stateName = (state: CircuitBreaker.State): Observability.BreakerStateName => state._tag
 
-/** The breaker's counters as client stats. */
-export const stats = (breaker: CircuitBreaker.CircuitBreaker): Effect.Effect<Observability.BreakerStats> =>
+const severity: Record<Observability.BreakerStateName, number> = { Closed: 0, HalfOpen: 1, Open: 2, Isolated: 3 }
+
+/** The least healthy of some states. */
+export const worst = (
+  states: ReadonlyArray<Observability.BreakerStateName>
+): Observability.BreakerStateName =>
+  states.reduce<Observability.BreakerStateName>((a, b) => severity[b] > severity[a] ? b : a, "Closed")
+
+const statsOf = (breaker: CircuitBreaker.CircuitBreaker): Effect.Effect<Observability.BreakerStats> =>
   Effect.map(breaker.stats, (stats) => ({
     state: stats.state._tag,
     opened: stats.opened,
@@ -92,3 +135,23 @@ export const stats = (breaker: CircuitBreaker.CircuitBreaker): Effect.Effect<Obs
     closed: stats.closed,
     rejected: stats.rejected
   }))
+
+/** Each breaker's counters, and their sum (with the least healthy state). */
+export const stats = (
+  breakers: IdServiceClient.Breakers
+): Effect.Effect<
+  { readonly total: Observability.BreakerStats; readonly each: Observability.BreakerStatsByOperation }
+> =>
+  Effect.gen(function*() {
+    const mint = yield* statsOf(breakers.mint)
+    const validate = yield* statsOf(breakers.validate)
+    const shared = breakers.mint === breakers.validate
+    const total: Observability.BreakerStats = shared ? mint : {
+      state: worst([mint.state, validate.state]),
+      opened: mint.opened + validate.opened,
+      halfOpened: mint.halfOpened + validate.halfOpened,
+      closed: mint.closed + validate.closed,
+      rejected: mint.rejected + validate.rejected
+    }
+    return { total, each: { mint, validate } }
+  })

@@ -175,6 +175,8 @@ export interface Machine {
 export interface Ticket {
   readonly epoch: number
   readonly startedAt: number
+  /** Admitted in `HalfOpen`: the call is a probe of the dependency. */
+  readonly probe: boolean
 }
 
 /** @internal */
@@ -299,13 +301,13 @@ export const admit = (machine: Machine, now: number): readonly [Ticket | Circuit
   switch (phase._tag) {
     case "Closed": {
       return [
-        { epoch: current.epoch, startedAt: now },
+        { epoch: current.epoch, startedAt: now, probe: false },
         withCounters(current, { ...current.counters, calls: current.counters.calls + 1 })
       ]
     }
     case "HalfOpen": {
       if (phase.probesInFlight < current.settings.halfOpenProbes) {
-        return [{ epoch: current.epoch, startedAt: now }, {
+        return [{ epoch: current.epoch, startedAt: now, probe: true }, {
           ...current,
           phase: { ...phase, probesInFlight: phase.probesInFlight + 1 },
           counters: { ...current.counters, calls: current.counters.calls + 1 }

@@ -16,9 +16,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type * as Api from "../Api.ts"
-import { CircuitBreaker } from "../CircuitBreaker.ts"
 import type * as HealthMonitor from "../HealthMonitor.ts"
-import { IdServiceClient } from "../IdServiceClient.ts"
+import { IdServiceBreakers, IdServiceClient } from "../IdServiceClient.ts"
 import { IdServiceConfig } from "../IdServiceConfig.ts"
 import type * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
@@ -119,13 +118,18 @@ export const backoff = (
 export const make: Effect.Effect<
   HealthMonitor.Service,
   never,
-  IdServiceClient | CircuitBreaker | IdServiceConfig | Scope.Scope
+  IdServiceClient | IdServiceBreakers | IdServiceConfig | Scope.Scope
 > = Effect.gen(function*() {
   const settings = (yield* IdServiceConfig).health
   const client = yield* IdServiceClient
-  const breaker = yield* CircuitBreaker
+  const breakers = yield* IdServiceBreakers
+  // Each breaker once (one may judge both operations).
+  const distinctBreakers = breakers.mint === breakers.validate ? [breakers.mint] : [breakers.mint, breakers.validate]
   const track = yield* SubscriptionRef.make(initial)
-  const events = yield* Effect.acquireRelease(PubSub.unbounded<Observability.ClientEvent>(), PubSub.shutdown)
+  const events = yield* Effect.acquireRelease(
+    PubSub.sliding<Observability.ClientEvent>(Observability.eventBuffer),
+    PubSub.shutdown
+  )
   const counters: Record<Result, Metric.Metric.Counter<number>> = {
     ok: Metric.tagged(Observability.metrics.healthChecks, "result", "ok"),
     degraded: Metric.tagged(Observability.metrics.healthChecks, "result", "degraded"),
@@ -142,9 +146,10 @@ export const make: Effect.Effect<
         )
         yield* logChange(from.connection, to.connection, detail)
       }
-      // The service answers `ok`: an open breaker may probe at once instead of waiting out its timer,
-      // also when the outage was shorter than the interval or hit only mint (a no-op unless Open).
-      if (to.connection === "Connected") yield* breaker.halfOpenNow
+      // The service answers `ok`: a breaker whose open period (with its backoff) has run out
+      // half-opens now, visibly, instead of on the next call. Never earlier: `/health` being fine
+      // says nothing about minting, and cutting the open period short would hammer a failing mint.
+      if (to.connection === "Connected") yield* Effect.forEach(distinctBreakers, (breaker) => breaker.state)
       if (from.downSince !== undefined && to.downSince === undefined) {
         const downForMs = now - from.downSince
         yield* PubSub.publish(

@@ -7,15 +7,16 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as ChittyId from "../ChittyId.ts"
-import { CircuitBreaker } from "../CircuitBreaker.ts"
 import { HealthMonitor } from "../HealthMonitor.ts"
 import type * as IdService from "../IdService.ts"
-import { IdServiceClient } from "../IdServiceClient.ts"
+import { IdServiceBreakers, IdServiceClient } from "../IdServiceClient.ts"
 import { IdServiceConfig } from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
-import type * as Observability from "../Observability.ts"
+import * as Observability from "../Observability.ts"
 import { ValidationCache } from "../ValidationCache.ts"
 import * as breakerEvents from "./breaker.ts"
 import * as MintRequest from "./mintRequest.ts"
@@ -28,13 +29,13 @@ const newIdempotencyKey = (): string => crypto.randomUUID()
 export const make: Effect.Effect<
   IdService.Service,
   never,
-  IdServiceClient | ValidationCache | HealthMonitor | CircuitBreaker | IdServiceConfig
+  IdServiceClient | ValidationCache | HealthMonitor | IdServiceBreakers | IdServiceConfig | Scope.Scope
 > = Effect.gen(function*() {
   const settings = yield* IdServiceConfig
   const client = yield* IdServiceClient
   const cache = yield* ValidationCache
   const monitor = yield* HealthMonitor
-  const breaker = yield* CircuitBreaker
+  const breakers = yield* IdServiceBreakers
   const startedAt = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
 
   const counts = {
@@ -152,10 +153,48 @@ export const make: Effect.Effect<
       )
     })
 
+  const replaceFallback = (placeholder: string): Effect.Effect<IdService.Minted, IdServiceError.IdServiceError> =>
+    Effect.suspend(() => {
+      const parsed = ChittyId.parse(placeholder)
+      if (!ChittyId.isFallbackId(placeholder) || Either.isLeft(parsed) || parsed.right.kind !== "fallback") {
+        return Effect.fail(
+          new IdServiceError.InvalidRequest({
+            message: `replaceFallback: ${
+              JSON.stringify(String(placeholder).slice(0, 64))
+            } is not a fallback placeholder${Either.isLeft(parsed) ? ` (${parsed.left.reason})` : ""}`
+          })
+        )
+      }
+      const old = parsed.right
+      return client.replaceFallback(placeholder).pipe(
+        Effect.flatMap((answer) => {
+          // Checked like a mint answer: a permanent ID of the placeholder's entity type, whose
+          // components (when sent) are its own.
+          const minted = MintRequest.replacementOf(old, answer)
+          return Either.isLeft(minted)
+            ? Effect.fail(
+              new IdServiceError.MalformedResponse({
+                message: `replaceFallback: ${minted.left}`,
+                endpoint: "validate",
+                status: 200
+              })
+            )
+            : Effect.succeed(minted.right)
+        }),
+        Effect.withSpan("ChittyId.replaceFallback", { kind: "client", captureStackTrace: false })
+      )
+    })
+
+  const breakerStates = Effect.all({
+    mint: Effect.map(breakers.mint.state, breakerEvents.stateName),
+    validate: Effect.map(breakers.validate.state, breakerEvents.stateName)
+  })
+
   const health: Effect.Effect<Observability.HealthReport> = Effect.gen(function*() {
     const connection = yield* monitor.state
     const lastCheck = yield* monitor.lastCheck
-    const breakerState = breakerEvents.stateName(yield* breaker.state)
+    const each = yield* breakerStates
+    const breakerState = breakerEvents.worst([each.mint, each.validate])
     const cacheStats = yield* cache.stats
     const status = connection === "Connected" && breakerState === "Closed"
       ? "ok"
@@ -166,15 +205,40 @@ export const make: Effect.Effect<
       status,
       connection,
       breaker: breakerState,
+      breakers: each,
       cache: cacheStats,
       lastCheck,
       latencyMs: lastCheck?.latencyMs
     } satisfies Observability.HealthReport
   }).pipe(Effect.withSpan("ChittyId.health", { captureStackTrace: false }))
 
+  // Every subscriber of `events` reads from its own bounded buffer: a slow one loses the oldest
+  // events (counted in `droppedEvents`) instead of holding every event since it subscribed.
+  let droppedEvents = 0
+  const sources: Stream.Stream<Observability.ClientEvent> = Stream.mergeAll([
+    breakerEvents.events(breakers),
+    client.retries,
+    monitor.events,
+    cache.evictions
+  ], { concurrency: "unbounded" })
+  const events: Stream.Stream<Observability.ClientEvent> = Stream.unwrapScoped(
+    Effect.gen(function*() {
+      const buffer = yield* Effect.acquireRelease(
+        Queue.sliding<Observability.ClientEvent>(Observability.eventBuffer),
+        Queue.shutdown
+      )
+      yield* Stream.runForEach(sources, (event) =>
+        Effect.flatMap(Queue.size(buffer), (size) => {
+          if (size >= Observability.eventBuffer) droppedEvents++
+          return Queue.offer(buffer, event)
+        })).pipe(Effect.forkScoped)
+      return Stream.fromQueue(buffer)
+    })
+  )
+
   const stats: Effect.Effect<Observability.ClientStats> = Effect.gen(function*() {
     const requests = yield* client.stats
-    const breakerStats = yield* breakerEvents.stats(breaker)
+    const breakerStats = yield* breakerEvents.stats(breakers)
     const cacheStats = yield* cache.stats
     const healthStats = yield* monitor.stats
     return {
@@ -182,18 +246,13 @@ export const make: Effect.Effect<
       mint: { ...counts.mint },
       validate: { ...counts.validate },
       requests,
-      breaker: breakerStats,
+      breaker: breakerStats.total,
+      breakers: breakerStats.each,
+      droppedEvents,
       cache: cacheStats,
       health: healthStats
     }
   })
 
-  const events: Stream.Stream<Observability.ClientEvent> = Stream.mergeAll([
-    breakerEvents.events(breaker),
-    client.retries,
-    monitor.events,
-    cache.evictions
-  ], { concurrency: "unbounded" })
-
-  return { mint, validate, health, stats, events } satisfies IdService.Service
+  return { mint, validate, replaceFallback, health, stats, events } satisfies IdService.Service
 })

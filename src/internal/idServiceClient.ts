@@ -9,17 +9,20 @@ import * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as CircuitBreaker from "../CircuitBreaker.ts"
+import type * as Api from "../Api.ts"
+import * as ChittyId from "../ChittyId.ts"
 import type * as IdServiceClient from "../IdServiceClient.ts"
 import { IdServiceConfig } from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
 import * as Retry from "../Retry.ts"
+import * as MintRequest from "./mintRequest.ts"
 import * as Placeholder from "./placeholder.ts"
 import * as Transport from "./transport.ts"
 
@@ -80,23 +83,123 @@ const makeInstruments = () => {
   }
 }
 
+/** The operations judged by their own breaker. */
+type Operation = "mint" | "validate"
+
+/** A failure of the whole service, not of one operation: both breakers record it. */
+const isServiceWide = (error: IdServiceError.IdServiceError): boolean =>
+  error._tag === "ConnectionError" || (error._tag === "MintOutcomeUnknown" && error.reason === "ConnectionError")
+
+/** A failure after which the request may have reached the service: a mint retried then could mint twice. */
+const mayHaveReached = (
+  error: IdServiceError.IdServiceError
+): error is IdServiceError.RequestTimeout | IdServiceError.ConnectionError =>
+  (error._tag === "RequestTimeout" || error._tag === "ConnectionError") && error.requestSent
+
+const outcomeUnknown = (
+  error: IdServiceError.RequestTimeout | IdServiceError.ConnectionError,
+  idempotencyKey: string
+) =>
+  new IdServiceError.MintOutcomeUnknown({
+    message: `${error.message}; the request may have reached the service, which is not known to honour ` +
+      `Idempotency-Key, so it was not sent again (that could mint a second ID). Retry it with the same ` +
+      `idempotencyKey, or look for the ID first`,
+    reason: error._tag,
+    idempotencyKey
+  })
+
+const malformedValidate = (message: string) =>
+  new IdServiceError.MalformedResponse({ message: `validate: ${message}`, endpoint: "validate", status: 200 })
+
+/**
+ * Is this the service's answer about `id`? A valid answer must carry `id`'s own components (check
+ * number included); a placeholder or replacement answer about a permanent ID is no answer at all.
+ */
+const checkValidateAnswer = (
+  id: ChittyId.ChittyId,
+  answer: Api.ValidateResponse
+): Effect.Effect<Api.ValidateResponse, IdServiceError.MalformedResponse> => {
+  if ("replaced" in answer || "isError" in answer) {
+    return Effect.fail(
+      malformedValidate(`asked about the permanent ID ${id}, the service answered about a placeholder`)
+    )
+  }
+  if (!answer.valid) return Effect.succeed(answer)
+  const parts = ChittyId.parse(id)
+  if (Either.isLeft(parts)) return Effect.fail(malformedValidate(parts.left.message))
+  return MintRequest.componentsMatch(answer.components, parts.right)
+    ? Effect.succeed(answer)
+    : Effect.fail(
+      malformedValidate(`the answer's components (${describeComponents(answer.components)}) are not those of ${id}`)
+    )
+}
+
+/** The service's answer about a placeholder: replaced, not yet (`MintUnavailable`), or never. */
+const replacementOf = (
+  placeholder: ChittyId.FallbackId,
+  answer: Api.ValidateResponse
+): Effect.Effect<Api.ValidateReplaced, IdServiceError.IdServiceError> => {
+  if ("replaced" in answer) {
+    return answer.oldId === placeholder
+      ? Effect.succeed(answer)
+      : Effect.fail(malformedValidate(`asked to replace ${placeholder}, the service replaced ${answer.oldId}`))
+  }
+  if ("isError" in answer) {
+    return Effect.fail(
+      new IdServiceError.MintUnavailable({
+        message: `replaceFallback: the service cannot replace ${placeholder} yet (${answer.errorName}): ${
+          answer.message.slice(0, 200)
+        }`,
+        errorCode: answer.errorName,
+        fallbackId: placeholder
+      })
+    )
+  }
+  if (answer.valid) {
+    return Effect.fail(malformedValidate(`the service calls the placeholder ${placeholder} a valid ID`))
+  }
+  return Effect.fail(
+    new IdServiceError.InvalidRequest({
+      message: `replaceFallback: the service will not replace ${placeholder}: ${answer.error.slice(0, 200)}`,
+      fallbackId: placeholder
+    })
+  )
+}
+
+const describeComponents = (c: Api.Components): string =>
+  [c.version, c.region, c.jurisdiction, c.sequential, c.entityType, c.yearMonth, c.trustLevel, c.checksum]
+    .map((part) => part.slice(0, 8))
+    .join("-")
+    .slice(0, 64)
+
 export const make = (
-  options: IdServiceClient.Options
+  options: IdServiceClient.Options,
+  breakers: IdServiceClient.Breakers
 ): Effect.Effect<
   IdServiceClient.Service,
   never,
-  HttpClient.HttpClient | CircuitBreaker.CircuitBreaker | IdServiceConfig | Scope.Scope
+  HttpClient.HttpClient | IdServiceConfig | Scope.Scope
 > =>
   Effect.gen(function*() {
     const settings = yield* IdServiceConfig
-    const breaker = yield* CircuitBreaker.CircuitBreaker
     const transport = yield* Transport.make({ config: settings, transformClient: options.transformClient })
-    const events = yield* Effect.acquireRelease(PubSub.unbounded<Observability.ClientEvent>(), PubSub.shutdown)
+    const events = yield* Effect.acquireRelease(
+      PubSub.sliding<Observability.ClientEvent>(Observability.eventBuffer),
+      PubSub.shutdown
+    )
     const instruments = makeInstruments()
 
     const sent = { mint: 0, validate: 0, health: 0 }
     const failures: Record<string, number> = {}
     let retries = 0
+    // Per service (this client's URL): does it honour Idempotency-Key? Learned from its mint answers.
+    let keysHonoured = settings.idempotency === "honoured"
+    const learn = (answer: Transport.MintAnswer): void => {
+      if (settings.idempotency !== "auto") return
+      if (answer.keyEchoed) keysHonoured = true
+      // A stored (permanent) answer without the echo: this service does not keep keys (any more).
+      else if (answer.body.fallback !== true) keysHonoured = false
+    }
 
     /** One attempt, counted and timed. */
     const instrument = <A>(endpoint: Endpoint, attempt: Effect.Effect<A, IdServiceError.IdServiceError>) =>
@@ -158,53 +261,90 @@ export const make = (
      * absorbs is not a failure of the service, and an open breaker rejects before any of this runs).
      */
     const overall = {
-      mint: () =>
+      mint: (requestSent: boolean) =>
         new IdServiceError.RequestTimeout({
           message: `mint: no result within ${overallTimeout} ms (retries included)`,
           timeoutMs: overallTimeout,
-          scope: "overall"
+          scope: "overall",
+          requestSent
         }),
-      validate: () =>
+      validate: (requestSent: boolean) =>
         new IdServiceError.RequestTimeout({
           message: `validate: no result within ${overallTimeout} ms (retries included)`,
           timeoutMs: overallTimeout,
-          scope: "overall"
+          scope: "overall",
+          requestSent
         })
     }
+    /**
+     * One logical call under the breaker of its operation. An ordinary call is retried by the policy;
+     * a half-open probe sends exactly one request (its outcome alone decides the breaker). A failure
+     * of the whole service (the connection) is recorded by the other operation's breaker too.
+     */
     const resilient = <A>(
-      endpoint: "mint" | "validate",
+      operation: Operation,
+      endpoint: Exclude<Endpoint, "health">,
       attempt: (deadline: Transport.Deadline) => Effect.Effect<A, IdServiceError.IdServiceError>
-    ) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        instrument(endpoint, attempt({ at: now + overallTimeout, onTimeout: overall[endpoint] })).pipe(
-          Retry.retry(retryPolicies[endpoint])
-        )).pipe(breaker.withBreaker)
+    ): Effect.Effect<A, IdServiceError.IdServiceError> =>
+      breakers[operation].withAdmission(({ probe }) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const attempts = instrument(endpoint, attempt({ at: now + overallTimeout, onTimeout: overall[endpoint] }))
+          return probe ? attempts : Retry.retry(attempts, retryPolicies[endpoint])
+        })
+      ).pipe(
+        Effect.tapError((error) => {
+          const other = breakers[operation === "mint" ? "validate" : "mint"]
+          return isServiceWide(error) && other !== breakers[operation]
+            ? Effect.ignore(other.withBreaker(Effect.fail(error)))
+            : Effect.void
+        })
+      )
+
+    const mintAttempt = (call: IdServiceClient.MintCall, deadline: Transport.Deadline) =>
+      transport.mint(call, deadline).pipe(
+        Effect.flatMap((answer) => {
+          learn(answer)
+          const body = answer.body
+          // A placeholder fails the attempt with what its code means (so the retry policy and the
+          // breaker judge it), unless the caller takes placeholders.
+          return body.fallback === true && !call.acceptFallback
+            ? Effect.fail(Placeholder.toError(body))
+            : Effect.succeed(body)
+        }),
+        // Sent, maybe received, no answer: sending it again is safe only if the service keeps keys.
+        Effect.mapError((error) =>
+          mayHaveReached(error) && !keysHonoured ? outcomeUnknown(error, call.idempotencyKey) : error
+        )
+      )
 
     return {
-      mint: (call) =>
-        resilient("mint", (deadline) =>
-          transport.mint(call, deadline).pipe(
-            // A placeholder fails the attempt with what its code means (so the retry policy and the
-            // breaker judge it), unless the caller takes placeholders.
-            Effect.flatMap((answer) =>
-              answer.fallback === true && !call.acceptFallback
-                ? Effect.fail(Placeholder.toError(answer))
-                : Effect.succeed(answer)
-            )
-          )),
+      mint: (call) => resilient("mint", "mint", (deadline) => mintAttempt(call, deadline)),
       validate: (id) =>
-        resilient("validate", (deadline) =>
-          transport.validate(id, deadline)).pipe(
-            Effect.withSpan("ChittyId.validate", {
-              kind: "client",
-              captureStackTrace: false,
-              attributes: { "chittyid.remote": true }
-            })
-          ),
+        resilient(
+          "validate",
+          "validate",
+          (deadline) => Effect.flatMap(transport.validate(id, deadline), (answer) => checkValidateAnswer(id, answer))
+        ).pipe(
+          Effect.withSpan("ChittyId.validate", {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "chittyid.remote": true }
+          })
+        ),
+      // Asking about a placeholder makes the service try to mint its replacement: minting trouble,
+      // judged by the mint breaker, so it never holds validation up. The service replaces a
+      // placeholder once and answers the same permanent ID every time after: retries are safe.
+      replaceFallback: (placeholder) =>
+        resilient(
+          "mint",
+          "validate",
+          (deadline) =>
+            Effect.flatMap(transport.validate(placeholder, deadline), (answer) => replacementOf(placeholder, answer))
+        ),
       health: (timeout) =>
         instrument("health", transport.health(timeout === undefined ? undefined : Duration.decode(timeout))),
       retries: Stream.fromPubSub(events),
-      stats: Effect.sync(() => ({ sent: { ...sent }, failures: { ...failures }, retries }))
+      stats: Effect.sync(() => ({ sent: { ...sent }, failures: { ...failures }, retries, keysHonoured }))
     } satisfies IdServiceClient.Service
   })
 

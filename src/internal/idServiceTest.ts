@@ -22,6 +22,12 @@ export const make = (options: IdService.TestOptions = {}): Effect.Effect<IdServi
     const registry = new Set<string>()
     const sequences = new Map<string, number>()
     const idempotency = new Map<string, { readonly request: string; readonly result: IdService.MintResult }>()
+    /** Placeholders issued, with the request each stands for, and their replacement once minted. */
+    const placeholders = new Map<string, {
+      readonly request: IdService.MintRequest
+      readonly call: MintRequest.CheckedMint
+      replacement: IdService.Minted | undefined
+    }>()
     const counts = {
       mint: { calls: 0, succeeded: 0, failed: 0, fallbacks: 0 },
       validate: { calls: 0, local: 0, cache: 0, service: 0, failed: 0 }
@@ -43,6 +49,7 @@ export const make = (options: IdService.TestOptions = {}): Effect.Effect<IdServi
             entityType: call.entityType,
             yearMonth
           })
+          placeholders.set(chittyId, { request, call, replacement: undefined })
           const parts = ChittyId.parseOrThrow(chittyId)
           return parts.kind === "fallback"
             ? Either.right({
@@ -144,26 +151,72 @@ export const make = (options: IdService.TestOptions = {}): Effect.Effect<IdServi
         )
       })
 
+    const replaceFallback = (placeholder: string) =>
+      Effect.flatMap(Effect.clockWith((clock) => clock.currentTimeMillis), (now): Effect.Effect<
+        IdService.Minted,
+        IdServiceError.IdServiceError
+      > => {
+        const issued = placeholders.get(placeholder)
+        if (!ChittyId.isFallbackId(placeholder) || issued === undefined) {
+          return Effect.fail(
+            new IdServiceError.InvalidRequest({
+              message: `replaceFallback: ${JSON.stringify(String(placeholder).slice(0, 64))} is not a placeholder ` +
+                "this service issued"
+            })
+          )
+        }
+        if (issued.replacement !== undefined) return Effect.succeed(issued.replacement)
+        // Minting still fails (the caller's `failMint` says so): not yet.
+        const minted = mintOnce({ ...issued.request, acceptFallback: false }, issued.call, placeholder, now)
+        if (Either.isLeft(minted) || minted.right.fallback) {
+          return Effect.fail(
+            new IdServiceError.MintUnavailable({
+              message: `replaceFallback: cannot replace ${placeholder} yet${
+                Either.isLeft(minted) ? `: ${minted.left.message}` : ""
+              }`,
+              errorCode: Either.isLeft(minted) && minted.left._tag === "MintUnavailable"
+                ? minted.left.errorCode
+                : "MINT_UNAVAILABLE",
+              fallbackId: placeholder
+            })
+          )
+        }
+        const replacement: IdService.Minted = { ...minted.right, replaces: placeholder }
+        issued.replacement = replacement
+        return Effect.succeed(replacement)
+      })
+
     const cache: Observability.CacheStats = { hits: 0, misses: 0, evictions: 0, size: 0, capacity: 0 }
 
     const health = Effect.succeed<Observability.HealthReport>({
       status: "ok",
       connection: "Connected",
       breaker: "Closed",
+      breakers: { mint: "Closed", validate: "Closed" },
       cache,
       lastCheck: undefined,
       latencyMs: undefined
     })
 
+    const closedBreaker: Observability.BreakerStats = {
+      state: "Closed",
+      opened: 0,
+      halfOpened: 0,
+      closed: 0,
+      rejected: 0
+    }
+
     const stats = Effect.sync((): Observability.ClientStats => ({
       startedAt,
       mint: { ...counts.mint },
       validate: { ...counts.validate },
-      requests: { sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0 },
-      breaker: { state: "Closed", opened: 0, halfOpened: 0, closed: 0, rejected: 0 },
+      requests: { sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0, keysHonoured: true },
+      breaker: closedBreaker,
+      breakers: { mint: closedBreaker, validate: closedBreaker },
+      droppedEvents: 0,
       cache,
       health: { checks: 0, failures: 0, connection: "Connected" }
     }))
 
-    return { mint, validate, health, stats, events: Stream.empty } satisfies IdService.Service
+    return { mint, validate, replaceFallback, health, stats, events: Stream.empty } satisfies IdService.Service
   })

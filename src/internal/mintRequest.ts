@@ -7,6 +7,7 @@
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import type * as IdService from "../IdService.ts"
 import * as IdServiceError from "../IdServiceError.ts"
@@ -151,3 +152,44 @@ export const permanentAnswer = (
   reason === undefined
     ? { chittyId: id, valid: true, kind: "permanent", parts, source }
     : { chittyId: id, valid: false, kind: "permanent", parts, reason, source }
+
+/**
+ * The permanent ID that replaced placeholder `old`, checked locally like a mint answer: a permanent
+ * ID of the placeholder's entity type, whose components (when the answer has them) are its own.
+ * `Left` says what is wrong.
+ */
+export const replacementOf = (
+  old: ChittyId.FallbackParts,
+  answer: Api.ValidateReplaced
+): Either.Either<IdService.Minted, string> => {
+  const parsed = ChittyId.parse(answer.newId)
+  if (Either.isLeft(parsed)) return Either.left(parsed.left.message)
+  const parts = parsed.right
+  if (parts.kind !== "permanent") return Either.left(`the replacement ${answer.newId} is not a permanent ID`)
+  if (answer.chittyId !== undefined && answer.chittyId !== answer.newId) {
+    return Either.left(`the answer names two replacements, ${answer.newId} and ${answer.chittyId}`)
+  }
+  if (parts.entityType !== old.entityType) {
+    return Either.left(`the placeholder is of entity type ${old.entityType}, its replacement of ${parts.entityType}`)
+  }
+  if (answer.components !== undefined && !componentsMatch(answer.components, parts)) {
+    return Either.left(`the answer's components are not those of ${answer.newId}`)
+  }
+  return Either.right({
+    fallback: false,
+    chittyId: answer.newId,
+    parts,
+    timestamp: answer.timestamp,
+    idempotencyKey: old.id,
+    replaces: old.id
+  })
+}
+
+/** Are these the components of the ID with these parts (every segment, the check number included)? */
+export const componentsMatch = (components: Api.Components, parts: ChittyId.Parts): boolean => {
+  const own = Api.componentsOf(parts)
+  return components.version === own.version && components.region === own.region &&
+    components.jurisdiction === own.jurisdiction && components.sequential === own.sequential &&
+    components.entityType === own.entityType && components.yearMonth === own.yearMonth &&
+    components.trustLevel === own.trustLevel && components.checksum === own.checksum
+}

@@ -35,12 +35,21 @@ export interface Transport {
   readonly mint: (
     call: IdServiceClient.MintCall,
     deadline?: Deadline
-  ) => Effect.Effect<Api.MintResponse, IdServiceError.IdServiceError>
+  ) => Effect.Effect<MintAnswer, IdServiceError.IdServiceError>
   readonly validate: (
     id: string,
     deadline?: Deadline
   ) => Effect.Effect<Api.ValidateResponse, IdServiceError.IdServiceError>
   readonly health: (timeout?: Duration.Duration) => Effect.Effect<Api.HealthResponse, IdServiceError.IdServiceError>
+}
+
+/** A mint answer and what its headers said about the `Idempotency-Key`. */
+export interface MintAnswer {
+  readonly body: Api.MintResponse
+  /** The service echoed the key it was sent: it stored the answer under it (keys are honoured). */
+  readonly keyEchoed: boolean
+  /** The answer is a replay of the first answer under that key (`Idempotent-Replayed: true`). */
+  readonly replayed: boolean
 }
 
 /**
@@ -49,7 +58,8 @@ export interface Transport {
  */
 export interface Deadline {
   readonly at: number
-  readonly onTimeout: () => IdServiceError.RequestTimeout
+  /** `requestSent`: `false` when the deadline passed before this attempt sent anything. */
+  readonly onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout
 }
 
 /** Options of {@link make}. */
@@ -342,15 +352,6 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           scope: "attempt",
           requestSent
         })
-      const deadlineTimeout = (deadline: Deadline) => (requestSent: boolean) => {
-        const error = deadline.onTimeout()
-        return requestSent ? error : new IdServiceError.RequestTimeout({
-          message: error.message,
-          timeoutMs: error.timeoutMs,
-          scope: error.scope,
-          requestSent
-        })
-      }
       const within = (ms: number, onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout) =>
         lean
           ? Effect.locally(
@@ -362,16 +363,23 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       if (deadline === undefined) return within(timeoutMs, attemptTimeout)
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const left = deadline.at - now
-        if (left <= 0) return Effect.fail(deadline.onTimeout())
-        return left < timeoutMs ? within(left, deadlineTimeout(deadline)) : within(timeoutMs, attemptTimeout)
+        if (left <= 0) return Effect.fail(deadline.onTimeout(false))
+        return left < timeoutMs ? within(left, deadline.onTimeout) : within(timeoutMs, attemptTimeout)
       })
     }
 
     const mint = (call: IdServiceClient.MintCall, deadline?: Deadline) =>
-      Effect.flatMap(requireToken("mint"), (client) =>
-        send(
+      Effect.flatMap(requireToken("mint"), (client) => {
+        let keyEchoed = false
+        let replayed = false
+        const watched = HttpClient.tap(client, (response) =>
+          Effect.sync(() => {
+            keyEchoed = response.headers[Api.idempotencyKeyEchoHeader] === call.idempotencyKey
+            replayed = response.headers[Api.idempotentReplayedHeader] === "true"
+          }))
+        return send(
           "mint",
-          client,
+          watched,
           HttpClientRequest.post(Api.paths.mint, {
             urlParams: call.urlParams,
             headers: { [Api.idempotencyKeyHeader]: call.idempotencyKey },
@@ -380,7 +388,8 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           decoders.mint,
           config.requestTimeout,
           deadline
-        ))
+        ).pipe(Effect.map((body): MintAnswer => ({ body, keyEchoed, replayed })))
+      })
 
     const validate = (id: string, deadline?: Deadline) =>
       Effect.flatMap(requireToken("validate"), (client) =>

@@ -74,7 +74,10 @@ export const make = (
     const validTtl = millisOf(options.validTtl)
     const unknownTtl = millisOf(options.unknownTtl)
     const lookup = options.lookup
-    const events = yield* Effect.acquireRelease(PubSub.unbounded<Observability.ClientEvent>(), PubSub.shutdown)
+    const events = yield* Effect.acquireRelease(
+      PubSub.sliding<Observability.ClientEvent>(Observability.eventBuffer),
+      PubSub.shutdown
+    )
 
     const entries = new Map<string, Entry>()
     const flights = new Map<string, Flight>()
