@@ -30,6 +30,9 @@ const service = (url: string, http: Layer.Layer<HttpClient.HttpClient>, settings
         token: Redacted.make("hostile-test-token"),
         health: { interval: "1 hour" },
         retry: { base: "1 millis", maxDelay: "5 millis" },
+        // these hostile servers answer nothing about keys: said to keep them, so a timed-out mint
+        // stays a RequestTimeout instead of MintOutcomeUnknown (the client's idempotency rule)
+        idempotency: "honoured",
         ...settings
       }).pipe(Layer.provide(http), Layer.orDie, Layer.provide(Logger.minimumLogLevel(LogLevel.None)))
     ),

@@ -44,6 +44,9 @@ const service = (url: string, settings: IdServiceConfig.Input & IdService.LiveOp
         token: Redacted.make("lean-test-token"),
         health: { interval: "1 hour" },
         retry: { maxRetries: 0 },
+        // these hostile servers answer nothing about keys: said to keep them, so a timed-out mint
+        // stays a RequestTimeout instead of MintOutcomeUnknown (the client's idempotency rule)
+        idempotency: "honoured",
         ...settings
       }).pipe(Layer.orDie, Layer.provide(Logger.minimumLogLevel(LogLevel.None)))
     ),
