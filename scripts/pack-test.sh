@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# `npm run test:pack`: the package as a user gets it. Packs the tarball, installs it into a fresh
+# project beside `effect` one patch below the library's own dev version (and @effect/platform,
+# @effect/platform-node, typescript; @types/ws because @effect/platform-node's declarations name `ws`
+# and the checks run without skipLibCheck, so the package's own declarations are checked too), then checks that there is one copy of effect, that the README's
+# Quick look type-checks under `module: NodeNext` and under `moduleResolution: bundler`, and that plain
+# `node` mints against the package's bin (and in process) without a runtime version warning.
+# Needs only the npm registry. Ends with "N passed, N failed"; exits 1 when a check failed.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/chittyid-pack.XXXXXX")
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "  ok    $1"; }
+fail() {
+  failed=$((failed + 1)); echo "  FAIL  $1"
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then sed -n '1,40p' "$2" | sed 's/^/        /'; fi
+}
+# check <name> <command…>: the command's output goes to a log, shown when it fails.
+check() {
+  local name=$1; shift
+  if "$@" >"$work/check.log" 2>&1; then pass "$name"; else fail "$name" "$work/check.log"; fi
+}
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+version_of() { node -p "require('$root/node_modules/$1/package.json').version"; }
+
+start=$SECONDS
+echo "pack-test in $work"
+
+# --- the tarball (prepack builds dist) ---------------------------------------------------------
+if ! (cd "$root" && npm pack --silent --pack-destination "$work" >"$work/pack.log" 2>&1); then
+  fail "npm pack" "$work/pack.log"
+  finish
+fi
+tarball=$(ls "$work"/effect-chittyid-*.tgz)
+pass "npm pack: $(basename "$tarball") ($(du -k "$tarball" | cut -f1) kB)"
+
+# --- a fresh project, effect one patch below the library's dev version -------------------------
+effect_dev=$(version_of effect)
+IFS=. read -r major minor patch <<<"$effect_dev"
+effect_user="$major.$minor.$((patch > 0 ? patch - 1 : 0))"
+app="$work/app"
+mkdir -p "$app"
+cat >"$app/package.json" <<'EOF'
+{ "name": "chittyid-pack-test", "private": true, "type": "module" }
+EOF
+if ! (cd "$app" && npm install --no-audit --no-fund --loglevel=error "$tarball" \
+  "effect@$effect_user" "@effect/platform@$(version_of @effect/platform)" \
+  "@effect/platform-node@$(version_of @effect/platform-node)" "typescript@$(version_of typescript)" \
+  "@types/node@$(version_of @types/node)" "@types/ws@^8" >"$work/install.log" 2>&1); then
+  fail "npm install the tarball beside effect@$effect_user" "$work/install.log"
+  finish
+fi
+pass "npm install the tarball beside effect@$effect_user ($(du -sm "$app/node_modules" | cut -f1) MB node_modules, $((SECONDS - start)) s so far)"
+
+one_effect() {
+  (cd "$app" && npm ls effect --all) || return 1
+  local copies
+  copies=$(cd "$app" && find . -path '*/node_modules/effect/package.json' | wc -l)
+  echo "copies of effect: $copies"
+  [ "$copies" -eq 1 ] && [ "$(node -p "require('$app/node_modules/effect/package.json').version")" = "$effect_user" ]
+}
+check "one copy of effect ($effect_user, the project's own)" one_effect
+
+# --- the README's Quick look, as the user copies it -------------------------------------------
+# The first ```ts block after "## Quick look", and the one after "The same in one process".
+block_after() {
+  awk -v marker="$1" '
+    index($0, marker) == 1 { found = 1; next }
+    found && /^```ts/ { inside = 1; next }
+    inside && /^```/ { exit }
+    inside { print }
+  ' "$root/README.md"
+}
+block_after "## Quick look" >"$app/quick.ts"
+block_after "The same in one process" >"$app/inprocess.ts"
+for f in quick inprocess; do
+  if [ -s "$app/$f.ts" ]; then pass "README block $f.ts found"; else fail "README block $f.ts found"; fi
+  cp "$app/$f.ts" "$app/$f.mjs"
+done
+
+cat >"$app/tsconfig.nodenext.json" <<'EOF'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true,
+    "exactOptionalPropertyTypes": true, "noEmit": true, "types": ["node"], "skipLibCheck": false
+  },
+  "files": ["quick.ts", "inprocess.ts"]
+}
+EOF
+cat >"$app/tsconfig.bundler.json" <<'EOF'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "ESNext", "moduleResolution": "bundler", "strict": true,
+    "noEmit": true, "types": ["node"], "skipLibCheck": false
+  },
+  "files": ["quick.ts", "inprocess.ts"]
+}
+EOF
+check "tsc --noEmit, module NodeNext" bash -c "cd '$app' && npx tsc -p tsconfig.nodenext.json"
+check "tsc --noEmit, moduleResolution bundler" bash -c "cd '$app' && npx tsc -p tsconfig.bundler.json"
+
+# --- plain node against the bin's server ------------------------------------------------------
+token="pack-test-token"
+(cd "$app" && exec npx --no-install chittyid-reference-server --port 0 --token "$token") \
+  >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(node -e 'try { const l = require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]; console.log(JSON.parse(l).url) } catch {}' "$work/server.out")
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+if [ -n "$url" ]; then pass "chittyid-reference-server listens ($url)"; else fail "chittyid-reference-server listens" "$work/server.err"; fi
+
+# mints <name> <script> [env…]: exit 0, a valid ID in the output, no runtime version warning.
+mints() {
+  local script=$1; shift
+  (cd "$app" && env "$@" timeout 60 node "$script") || return 1
+}
+minted_cleanly() {
+  local name=$1; shift
+  if mints "$@" >"$work/run.log" 2>&1 \
+    && grep -Eq '[0-9]{2}-[1-9]-[A-Z]{3}-[0-9]{4}-[PLTEA]-[0-9]{4}-[0-5]-[0-9]{2}' "$work/run.log" \
+    && ! grep -q "Executing an Effect versioned" "$work/run.log"; then
+    pass "$name: $(grep -Eo '[0-9]{2}-[1-9]-[A-Z]{3}-[0-9]{4}-[PLTEA]-[0-9]{4}-[0-5]-[0-9]{2}[^"]*' "$work/run.log" | head -1)"
+  else
+    fail "$name" "$work/run.log"
+  fi
+}
+if [ -n "$url" ]; then
+  minted_cleanly "node quick.mjs mints against the bin's server" quick.mjs CHITTY_ID_URL="$url" CHITTY_ID_TOKEN="$token"
+fi
+minted_cleanly "node inprocess.mjs mints against ReferenceServer.layer" inprocess.mjs
+
+echo "($((SECONDS - start)) s)"
+finish
