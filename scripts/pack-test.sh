@@ -118,7 +118,7 @@ token="pack-test-token"
   >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 url=""
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   url=$(node -e 'try { const l = require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]; console.log(JSON.parse(l).url) } catch {}' "$work/server.out")
   [ -n "$url" ] && break
   sleep 0.1
