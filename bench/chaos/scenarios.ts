@@ -513,4 +513,51 @@ const lostAnswer: Scenario = {
 }
 
 /** Every scenario, in the order they run. */
-export const all: ReadonlyArray<Scenario> = [transient, outage, hang, garbage, rateLimited, lostAnswer]
+// -----------------------------------------------------------------------------
+// deep-json-flood (issue 9 item 6)
+// -----------------------------------------------------------------------------
+
+/** An array nested `depth` deep: a few KB of JSON, far past the server's depth limit. */
+const nestedArray = (depth: number): unknown => JSON.parse(`${"[".repeat(depth)}0${"]".repeat(depth)}`)
+
+const deepJsonFlood: Scenario = {
+  name: "deep-json-flood",
+  description: "mints whose metadata is nested 3 000 deep (each with its idempotency key), then normal mints",
+  run: (server, size) =>
+    Effect.gen(function*() {
+      const load = { calls: size === "quick" ? 100 : 400, concurrency: 8 }
+      const faults: Faults.FaultsPatch = {}
+      const input = base
+      yield* server.reset
+      const c = yield* client(server, input)
+      const deep = nestedArray(3000)
+      const flood = yield* Effect.forEach(
+        Array.from({ length: load.calls }, (_, i) => `deep-${i}`),
+        (callId) => Effect.either(c.ids.mint({ entityType: "P", metadata: { callId, deep } })),
+        { concurrency: load.concurrency }
+      )
+      const refused = flood.filter((e) => Either.isLeft(e) && e.left._tag === "InvalidRequest").length
+      const afterFlood = yield* server.counts
+      const { figures } = yield* measured(server, c.recorder, mintMany(c.ids, { prefix: "after-deep", ...load }))
+      const stats = yield* c.ids.stats
+      const counts = yield* server.counts
+      return result(deepJsonFlood, figures, settingsOf(input, load, faults), [
+        exactly("deep mints refused as InvalidRequest (400)", refused, load.calls),
+        exactly("IDs minted by the flood", afterFlood.minted, 0),
+        exactly("server errors (500)", counts.responses["500"] ?? 0, 0),
+        exactly("breaker opened", stats.breaker.opened, 0),
+        atLeast("success rate after the flood", successRate(figures), 99, " %"),
+        exactly("duplicates", figures.duplicates, 0)
+      ], { refused, answered400: counts.responses["400"] ?? 0 })
+    })
+}
+
+export const all: ReadonlyArray<Scenario> = [
+  transient,
+  outage,
+  hang,
+  garbage,
+  rateLimited,
+  lostAnswer,
+  deepJsonFlood
+]
