@@ -161,15 +161,15 @@ describe("bounded memory (issue 9 item 7)", () => {
 const portOf = (server: Server) => Number(new URL(server.url).port)
 
 /**
- * Starts a chunked POST, sends `parts` and does NOT end it: resolves with the answer's status if the
- * server answers while the upload is still open, or "no answer" after `waitMs`.
+ * A chunked POST sending `parts`: ended when `end`, else left open. Resolves with the answer's
+ * status (0 for a failed request), or "no answer" after `waitMs`.
  */
-const openUpload = (
+const chunkedPost = (
   server: Server,
   path: string,
   headers: Record<string, string>,
   parts: ReadonlyArray<string>,
-  waitMs: number
+  options: { readonly end: boolean; readonly waitMs: number }
 ) =>
   Effect.async<number | "no answer">((resume) => {
     const req = http.request({
@@ -182,24 +182,29 @@ const openUpload = (
       res.resume()
       resume(Effect.succeed(res.statusCode ?? 0))
     })
-    req.on("error", () => undefined)
+    req.on("error", () => resume(Effect.succeed(0)))
     for (const part of parts) req.write(part)
-    const timer = setTimeout(() => resume(Effect.succeed("no answer")), waitMs)
+    if (options.end) req.end()
+    const timer = setTimeout(() => resume(Effect.succeed("no answer")), options.waitMs)
     return Effect.sync(() => {
       clearTimeout(timer)
       req.destroy()
     })
   })
 
+/** Sends `parts` and leaves the upload open: an answer can only come before the body is read. */
+const openUpload = (server: Server, path: string, headers: Record<string, string>, parts: ReadonlyArray<string>) =>
+  chunkedPost(server, path, headers, parts, { end: false, waitMs: 5000 })
+
 describe("work before auth (issue 9 item 8)", () => {
   it.effect("strict: a wrong token is 401 before any of a chunked body is read", () =>
     withServer((server) =>
       Effect.gen(function*() {
         for (const path of [Api.paths.mint, Api.paths.validate, Admin.paths.faults]) {
-          const status = yield* openUpload(server, path, { authorization: "Bearer wrong" }, ["{\"entityType\":"], 5000)
+          const status = yield* openUpload(server, path, { authorization: "Bearer wrong" }, ["{\"entityType\":"])
           expect(status).toBe(401)
         }
-        const missing = yield* openUpload(server, Api.paths.mint, {}, ["{"], 5000)
+        const missing = yield* openUpload(server, Api.paths.mint, {}, ["{"])
         expect(missing).toBe(401)
       })
     ))
@@ -209,31 +214,16 @@ describe("work before auth (issue 9 item 8)", () => {
       Effect.gen(function*() {
         const chunk = "x".repeat(1024)
         const auth = { authorization: `Bearer ${Redacted.value(server.token)}` }
-        const over = yield* openUpload(server, Api.paths.mint, auth, Array.from({ length: 5 }, () => chunk), 5000)
+        const over = yield* openUpload(server, Api.paths.mint, auth, Array.from({ length: 5 }, () => chunk))
         expect(over).toBe(413)
         // within the limit, a chunked body is read to its end and served
-        const ok = yield* postChunkedAll(server, Api.paths.mint, auth, ["{\"entityType\":", "\"person\"}"])
+        const ok = yield* chunkedPost(server, Api.paths.mint, auth, ["{\"entityType\":", "\"person\"}"], {
+          end: true,
+          waitMs: 5000
+        })
         expect(ok).toBe(200)
       }), { maxBodyBytes: 4 * 1024 }))
 })
-
-const postChunkedAll = (server: Server, path: string, headers: Record<string, string>, parts: ReadonlyArray<string>) =>
-  Effect.async<number>((resume) => {
-    const req = http.request({
-      host: "127.0.0.1",
-      port: portOf(server),
-      path,
-      method: "POST",
-      headers: { "content-type": "application/json", "transfer-encoding": "chunked", ...headers }
-    }, (res) => {
-      res.resume()
-      resume(Effect.succeed(res.statusCode ?? 0))
-    })
-    req.on("error", () => resume(Effect.succeed(0)))
-    for (const part of parts) req.write(part)
-    req.end()
-    return Effect.sync(() => req.destroy())
-  })
 
 /** Opens a raw TCP connection; `closed` resolves with the ms until the server closed it, or "open" after `waitMs`. */
 const rawSocket = (server: Server) =>
