@@ -50,7 +50,10 @@ export interface HttpClientOptions {
    * attempt's own timeout on its requests.
    */
   readonly timeout?: Duration.DurationInput | undefined
-  /** Idle time of a pooled keep-alive connection before it is closed (default 4 seconds). */
+  /**
+   * Idle time of a pooled keep-alive connection before it is closed (default: undici's, 4 seconds or
+   * the server's `Keep-Alive` hint).
+   */
   readonly keepAlive?: Duration.DurationInput | undefined
   /** Connections per origin (default: unlimited). */
   readonly connections?: number | undefined
@@ -78,10 +81,10 @@ export const makeHttpClient = (
   Effect.map(
     Effect.acquireRelease(
       Effect.sync(() => {
-        const keepAlive = Duration.toMillis(options.keepAlive ?? Duration.seconds(4))
+        // undici's defaults (4 s, or the server's hint up to 10 minutes) unless a keep-alive is given
+        const keepAlive = options.keepAlive === undefined ? undefined : Duration.toMillis(options.keepAlive)
         return new Agent({
-          keepAliveTimeout: keepAlive,
-          keepAliveMaxTimeout: Math.max(keepAlive, 600_000),
+          ...(keepAlive === undefined ? {} : { keepAliveTimeout: keepAlive, keepAliveMaxTimeout: keepAlive }),
           ...(options.connections === undefined ? {} : { connections: options.connections })
         })
       }),

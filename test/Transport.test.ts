@@ -8,11 +8,11 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { hostileServer, hugeBody, stalledBody } from "../bench/lib/hostileServer.ts"
 import * as IdService from "../src/IdService.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import type * as IdServiceError from "../src/IdServiceError.ts"
 import * as Node from "../src/node.ts"
-import { hostileServer, hugeBody, stalledBody } from "./hostile-server.ts"
 import { poll } from "./resilience-support.ts"
 
 const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [

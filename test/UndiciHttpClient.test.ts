@@ -8,12 +8,12 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import * as net from "node:net"
+import { type Handler, hostileServer, hugeBody, stalledBody } from "../bench/lib/hostileServer.ts"
 import * as IdService from "../src/IdService.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import type * as IdServiceError from "../src/IdServiceError.ts"
 import * as UndiciClient from "../src/internal/undiciClient.ts"
 import * as Node from "../src/node.ts"
-import { type Handler, hostileServer, hugeBody, stalledBody } from "./hostile-server.ts"
 import { poll } from "./resilience-support.ts"
 
 const ok: Handler = (_req, res) => {

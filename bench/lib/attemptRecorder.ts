@@ -6,6 +6,14 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Api from "../../src/Api.ts"
+import * as UndiciClient from "../../src/internal/undiciClient.ts"
+
+/** Whether an attempt was ended by its timer: interrupted (over any client), or failed by the lean client's. */
+const endedByTimer = (exit: Exit.Exit<unknown, unknown>): boolean =>
+  Exit.isInterrupted(exit) ||
+  (Exit.isFailure(exit) && exit.cause._tag === "Fail" && typeof exit.cause.error === "object" &&
+    exit.cause.error !== null && "cause" in exit.cause.error &&
+    exit.cause.error.cause instanceof UndiciClient.TransportFailure && exit.cause.error.cause.reason === "timeout")
 
 /** One HTTP attempt, as the client's `HttpClient` saw it. */
 export interface Attempt {
@@ -19,7 +27,7 @@ export interface Attempt {
   answeredWallMs: number | undefined
   status: number | undefined
   retryAfter: string | undefined
-  /** How the attempt ended: answered, failed in transport, or interrupted (a timeout). */
+  /** How the attempt ended: answered, failed in transport, or interrupted (ended by a timeout). */
   outcome: "pending" | "answered" | "failed" | "interrupted"
 }
 
@@ -58,7 +66,7 @@ export const recorder = (): Recorder => {
                 attempt.retryAfter = exit.value.headers["retry-after"]
                 attempt.outcome = "answered"
               } else {
-                attempt.outcome = Exit.isInterrupted(exit) ? "interrupted" : "failed"
+                attempt.outcome = endedByTimer(exit) ? "interrupted" : "failed"
               }
             }))
         }))

@@ -364,7 +364,18 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const left = deadline.at - now
         if (left <= 0) return Effect.fail(deadline.onTimeout(false))
-        return left < timeoutMs ? within(left, deadline.onTimeout) : within(timeoutMs, attemptTimeout)
+        if (left < timeoutMs) return within(left, deadline.onTimeout)
+        // A timer that fires late (a busy event loop) may end the attempt past the call's deadline:
+        // then the call has run out of time, whichever timer said so first.
+        return Effect.catchIf(
+          within(timeoutMs, attemptTimeout),
+          (error): error is IdServiceError.RequestTimeout => error._tag === "RequestTimeout",
+          (error) =>
+            Effect.flatMap(
+              Clock.currentTimeMillis,
+              (at) => Effect.fail(at >= deadline.at ? deadline.onTimeout(error.requestSent) : error)
+            )
+        )
       })
     }
 

@@ -1,5 +1,5 @@
 /**
- * A hostile HTTP server on loopback for the transport tests: it answers every request with the
+ * A hostile HTTP server on loopback for the transport tests and the chaos runner: it answers every request with the
  * handler the test gives (a huge body, headers then a stalled body, …), counts requests, and tells
  * how many connections are open and how many body bytes it managed to write. It stops with its scope.
  */
