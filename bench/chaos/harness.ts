@@ -104,6 +104,8 @@ export interface ClientOptions {
    * settle only connections still holding a request are open: what a socket-leak check must see.
    */
   readonly keepAliveMs?: number | undefined
+  /** Talk to this URL instead of the reference server's (a hostile server of the scenario's own). */
+  readonly url?: string | undefined
 }
 
 /**
@@ -120,7 +122,7 @@ export const client = (
     const context = yield* Layer.build(
       IdService.IdService.layerWith({
         ...settings,
-        url: server.process.url,
+        url: options.url ?? server.process.url,
         token: server.process.token,
         transformClient: recording.transformClient
       }).pipe(Layer.provide(undiciPool(options.keepAliveMs)))
@@ -248,15 +250,19 @@ export interface Figures {
   readonly failuresByTag: Readonly<Record<string, number>>
 }
 
+/** Mint and validate requests the server counted between two readings of its counts. */
+export const requestsBetween = (before: ServerCounts, after: ServerCounts): number =>
+  after.requests.mint + after.requests.validate - before.requests.mint - before.requests.validate
+
 /** Computes {@link Figures}. `log` is the server's mint log for the scenario (it was reset before). */
 export const figures = (options: {
   readonly calls: ReadonlyArray<Call>
   readonly log: ReadonlyArray<MintRecord>
-  readonly before: ServerCounts
-  readonly after: ServerCounts
+  /** Requests the server counted during the calls (see {@link requestsBetween}). */
+  readonly requestsSent: number
   readonly attempts: number
 }): Figures => {
-  const { after, before, calls, log } = options
+  const { calls, log } = options
   const mintedFor = new Map<string, Set<string>>()
   for (const record of log) {
     if (record.callId === null) continue
@@ -290,7 +296,7 @@ export const figures = (options: {
     duplicatesByCallId: byCall,
     successesNotMinted,
     orphanMints,
-    requestsSent: after.requests.mint + after.requests.validate - before.requests.mint - before.requests.validate,
+    requestsSent: options.requestsSent,
     attempts: options.attempts,
     p50Ms: round(percentile(ms, 50)),
     p99Ms: round(percentile(ms, 99)),
@@ -313,6 +319,11 @@ export const measured = <R>(
     const log = yield* server.mintLog
     return {
       calls,
-      figures: figures({ calls, log, before, after, attempts: recorder.attempts.length - attemptsBefore })
+      figures: figures({
+        calls,
+        log,
+        requestsSent: requestsBetween(before, after),
+        attempts: recorder.attempts.length - attemptsBefore
+      })
     }
   })

@@ -12,6 +12,7 @@ import * as Api from "../../src/Api.ts"
 import * as IdServiceConfig from "../../src/IdServiceConfig.ts"
 import type * as IdServiceError from "../../src/IdServiceError.ts"
 import type * as Faults from "../../src/server/Faults.ts"
+import { type Hostile, hostileServer, hugeBody, stalledBody } from "../lib/hostileServer.ts"
 import {
   type Attempt,
   type Call,
@@ -24,6 +25,7 @@ import {
   mintMany,
   mintOnce,
   percentile,
+  requestsBetween,
   round,
   type Server
 } from "./harness.ts"
@@ -284,8 +286,7 @@ const outage: Scenario = {
       const figures = computeFigures({
         calls,
         log,
-        before,
-        after,
+        requestsSent: requestsBetween(before, after),
         attempts: c.recorder.attempts.length - attemptsBefore
       })
       return result(
@@ -512,7 +513,89 @@ const lostAnswer: Scenario = {
     })
 }
 
-/** Every scenario, in the order they run. */
+// -----------------------------------------------------------------------------
+// stalled-body, huge-body: a hostile server of the scenario's own (issue 9 items 2–3)
+// -----------------------------------------------------------------------------
+
+/** Figures of calls made against a hostile server, which keeps no mint log. */
+const hostileFigures = (calls: ReadonlyArray<Call>, requestsSent: number, attempts: number): Figures =>
+  computeFigures({ calls, log: [], requestsSent, attempts })
+
+const settle = (hostile: Hostile) =>
+  Effect.gen(function*() {
+    // let both ends see the closed connections: what stays open after this holds a request
+    for (let i = 0; i < 50 && hostile.openCarrying() > 0; i++) yield* Effect.sleep("20 millis")
+    return hostile.openCarrying()
+  })
+
+const stalledBodyScenario: Scenario = {
+  name: "stalled-body",
+  description: "mint answers send their headers and the start of a body, then stall",
+  run: (server, size) =>
+    Effect.gen(function*() {
+      const load = { calls: size === "quick" ? 50 : 200, concurrency: 50 }
+      const hostile = yield* hostileServer(stalledBody("chunked"))
+      const timeoutMs = 2000
+      const input: IdServiceConfig.Input = {
+        ...base,
+        timeout: Duration.millis(timeoutMs),
+        requestTimeout: "500 millis",
+        breaker: noTrip
+      }
+      const c = yield* client(server, input, { url: hostile.url })
+      const attemptsBefore = c.recorder.attempts.length
+      const calls = yield* mintMany(c.ids, { prefix: "stalled", ...load })
+      const figures = hostileFigures(calls, hostile.requests(), c.recorder.attempts.length - attemptsBefore)
+      const leftOpen = yield* settle(hostile)
+      const limit = Math.round(timeoutMs * 1.1)
+      return result(stalledBodyScenario, figures, settingsOf(input, load), [
+        atMost("slowest call", figures.maxMs, limit, " ms"),
+        onlyFailures(figures, ["RequestTimeout/attempt", "RequestTimeout/overall"]),
+        exactly("connections left open that carried a stalled answer", leftOpen, 0)
+      ], {
+        stalledRequests: hostile.requests(),
+        connectionsAccepted: hostile.accepted()
+      })
+    })
+}
+
+const hugeBodyScenario: Scenario = {
+  name: "huge-body",
+  description: "mint answers are 200 with a body padded to 256 MiB (half chunked, half with Content-Length)",
+  run: (server, size) =>
+    Effect.gen(function*() {
+      const load = { calls: size === "quick" ? 10 : 40, concurrency: 4 }
+      const bodyBytes = 256 * 1024 * 1024
+      let served = 0
+      const chunked = hugeBody(bodyBytes, "chunked")
+      const declared = hugeBody(bodyBytes, "content-length")
+      const hostile = yield* hostileServer((req, res, tools) =>
+        (served++ % 2 === 0 ? chunked : declared)(req, res, tools)
+      )
+      const input: IdServiceConfig.Input = { ...base, breaker: noTrip }
+      const c = yield* client(server, input, { url: hostile.url })
+      const heapBefore = process.memoryUsage().heapUsed
+      const attemptsBefore = c.recorder.attempts.length
+      const calls = yield* mintMany(c.ids, { prefix: "huge", ...load })
+      const heapGrowthMiB = round((process.memoryUsage().heapUsed - heapBefore) / 2 ** 20, 1)
+      const figures = hostileFigures(calls, hostile.requests(), c.recorder.attempts.length - attemptsBefore)
+      const leftOpen = yield* settle(hostile)
+      const writtenMiB = round(hostile.written() / 2 ** 20, 1)
+      return result(hugeBodyScenario, figures, settingsOf(input, load), [
+        onlyFailures(figures, ["MalformedResponse"]),
+        exactly("requests (a body over the cap is not retried)", figures.requestsSent, figures.calls),
+        atMost("client heap growth", heapGrowthMiB, 64, " MiB"),
+        atMost("body bytes the server could hand over, per call", round(writtenMiB / load.calls, 1), 16, " MiB"),
+        exactly("connections left open that carried a huge answer", leftOpen, 0)
+      ], {
+        bodyMiB: bodyBytes / 2 ** 20,
+        capBytes: IdServiceConfig.defaults.maxResponseBytes,
+        serverWroteMiB: writtenMiB,
+        heapGrowthMiB
+      })
+    })
+}
+
 // -----------------------------------------------------------------------------
 // deep-json-flood (issue 9 item 6)
 // -----------------------------------------------------------------------------
@@ -552,6 +635,7 @@ const deepJsonFlood: Scenario = {
     })
 }
 
+/** Every scenario, in the order they run. */
 export const all: ReadonlyArray<Scenario> = [
   transient,
   outage,
@@ -559,5 +643,7 @@ export const all: ReadonlyArray<Scenario> = [
   garbage,
   rateLimited,
   lostAnswer,
-  deepJsonFlood
+  deepJsonFlood,
+  stalledBodyScenario,
+  hugeBodyScenario
 ]
