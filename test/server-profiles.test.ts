@@ -426,3 +426,27 @@ describe("live lostAnswer", () => {
         expect((yield* server.mintLog).map((r) => r.callId)).toEqual(["lost"])
       })))
 })
+
+describe("live: what stays guarded, what backend faults reach", () => {
+  it.effect("the admin plane still needs the token", () =>
+    withServer("live", (server) =>
+      Effect.gen(function*() {
+        expect(answered(yield* call(server, "/_admin/counts", { token: null })).status).toBe(401)
+        expect(answered(yield* call(server, "/_admin/counts", { token: "wrong" })).status).toBe(401)
+        expect(answered(yield* call(server, "/_admin/counts")).status).toBe(200)
+      })))
+
+  it.effect("a 429 burst is spent on mints only: validate and health do not draw it", () =>
+    withServer("live", (server) =>
+      Effect.gen(function*() {
+        yield* server.setFaults({ rateLimit: { burst: 2, endpoints: ["mint", "validate", "health"] } })
+        for (let i = 0; i < 3; i++) {
+          expect(answered(yield* call(server, Api.paths.validate, { body: { id: neverIssued } })).status).toBe(200)
+          expect(answered(yield* call(server, Api.paths.health)).status).toBe(200)
+        }
+        placeholder("RATE_LIMITED")(yield* mint(server, {}))
+        placeholder("RATE_LIMITED")(yield* mint(server, {}))
+        permanent("T")(yield* mint(server, {}))
+        expect((yield* server.counts).faults.rateLimit).toBe(2)
+      })))
+})

@@ -551,8 +551,15 @@ export interface Injector {
   /** All faults off, counts cleared, PRNG reseeded. */
   readonly reset: Effect.Effect<void>
   readonly injected: Effect.Effect<Injected>
-  /** The front-door decision for one request. */
-  readonly decide: (endpoint: Endpoint) => Effect.Effect<Decision>
+  /**
+   * The front-door decision for one request. `serviceOnly`: only the faults of the whole service
+   * (latency, outage, garbage) are drawn, not those of a minting backend (errors, 429 bursts, hangs):
+   * the `live` profile's validate and health, which the live service serves without its backend.
+   */
+  readonly decide: (
+    endpoint: Endpoint,
+    options?: { readonly serviceOnly?: boolean | undefined }
+  ) => Effect.Effect<Decision>
   /** Should this mint answer a fallback placeholder? Returns its error code when it should. */
   readonly fallback: Effect.Effect<Schema.Schema.Type<typeof FallbackErrorCode> | undefined>
   /** Should the answer of this freshly committed mint be dropped? */
@@ -599,9 +606,10 @@ export const makeInjector = (
     injected[kind]++
   }
 
-  const decideAction = (endpoint: Endpoint): Effect.Effect<Action> =>
+  const decideAction = (endpoint: Endpoint, serviceOnly: boolean): Effect.Effect<Action> =>
     Effect.gen(function*() {
-      const { errors, garbage, hang, outage, rateLimit } = faults
+      const { garbage, outage } = faults
+      const { errors, hang, rateLimit } = serviceOnly ? none : faults
       if (outage !== null && targets(outage, endpoint, endpoints) && (yield* roll(outage.rate))) {
         count("outage")
         return outage.mode === "refuse" ? { _tag: "Refuse" } as const : { _tag: "Reset" } as const
@@ -662,9 +670,13 @@ export const makeInjector = (
       injected = zeroInjected()
     }),
     injected: Effect.sync(() => ({ ...injected })),
-    decide: (endpoint) =>
+    decide: (endpoint, options) =>
       active
-        ? Effect.zipWith(decideDelay(endpoint), decideAction(endpoint), (delayMs, action) => ({ delayMs, action }))
+        ? Effect.zipWith(
+          decideDelay(endpoint),
+          decideAction(endpoint, options?.serviceOnly === true),
+          (delayMs, action) => ({ delayMs, action })
+        )
         : Effect.succeed(noFault),
     fallback: Effect.suspend(() => {
       const fallback = faults.fallback

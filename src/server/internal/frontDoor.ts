@@ -189,8 +189,7 @@ const inject = (
   const act: HttpApp.Default = Effect.suspend(() => {
     if (state.profile === "live") {
       const code = livePlaceholder(action, state.injector.snapshot())
-      // The live service validates without its minting backend: backend trouble does not reach it.
-      if (code !== undefined) return endpoint === "mint" ? Effect.locally(next, backendFailure, code) : next
+      if (code !== undefined) return Effect.locally(next, backendFailure, code)
     }
     switch (action._tag) {
       case "Pass":
@@ -258,7 +257,8 @@ export const frontDoor = (state: State) => (app: HttpApp.Default): HttpApp.Defau
     state.counters.request(endpoint)
     const answer = early === undefined && state.injector.active()
       ? Effect.flatMap(
-        state.injector.decide(endpoint),
+        // `live`: backend faults (errors, 429 bursts, hangs) reach only mint; elsewhere they are not drawn.
+        state.injector.decide(endpoint, { serviceOnly: state.profile === "live" && endpoint !== "mint" }),
         (decision) => inject(state, request, endpoint, decision, withChunkedLimit(state, request, app))
       )
       : handled
@@ -294,10 +294,14 @@ const beforeBody = (
   request: HttpServerRequest.HttpServerRequest,
   endpoint: Fault.Endpoint | "admin"
 ): HttpApp.Default | undefined => {
-  const guarded = endpoint === "mint" || endpoint === "validate" || endpoint === "admin"
-  if (state.profile === "strict" && guarded) {
+  // The admin plane needs the token in both profiles.
+  const guarded = endpoint === "admin" ||
+    (state.profile === "strict" && (endpoint === "mint" || endpoint === "validate"))
+  if (guarded) {
     const problem = bearerProblem(state, request.headers["authorization"])
     if (problem !== undefined) return answerEarly(request, jsonError(401, "UNAUTHORIZED", problem))
+  }
+  if (state.profile === "strict") {
     const contentType = request.headers["content-type"]?.toLowerCase() ?? ""
     if (endpoint === "mint" && hasBody(request) && !contentType.startsWith("application/json")) {
       return answerEarly(

@@ -53,13 +53,18 @@ export const bearerProblem = (state: State, header: string | undefined): string 
   return timingSafeEqual(sha256(header.slice(7)), state.tokenDigest) ? undefined : "invalid bearer token"
 }
 
-/** `strict`: the bearer token is required. `live`: no check of its own (a wrong token is a `MINT_REJECTED` placeholder). */
+/**
+ * `strict`: the bearer token is required. `live`: no check of its own on mint and validate (a wrong
+ * token is a `MINT_REJECTED` placeholder); the admin plane needs it in both.
+ */
 export const authorizationLive = (state: State) =>
   Layer.succeed(
     Api.Authorization,
     Api.Authorization.of({
       bearer: () =>
-        state.profile === "live" ? Effect.void : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+          // `live` checks no token on mint and validate; its admin plane still needs one.
+          if (state.profile === "live" && !request.url.startsWith(Admin.paths.prefix)) return Effect.void
           const problem = bearerProblem(state, request.headers["authorization"])
           return problem === undefined ? Effect.void : Effect.fail(errorBody("UNAUTHORIZED", problem))
         })
