@@ -385,6 +385,46 @@ describe("ValidationCache", () => {
       }))
   })
 
+  describe("interrupt storm (issue 9 item 1)", () => {
+    /** `n` steps of work (two operations each) before the call. */
+    const work = (n: number): Effect.Effect<void> =>
+      n <= 0 ? Effect.void : Effect.flatMap(Effect.void, () => work(n - 1))
+
+    it.scopedLive(
+      "4 000 first callers of one ID, each interrupted after a different amount of work: a later caller still gets its answer",
+      () =>
+        Effect.gen(function*() {
+          const id = idAt(0)
+          let answering = false
+          let lookups = 0
+          const cache = yield* ValidationCache.make({
+            capacity: 10,
+            validTtl: "1 minute",
+            unknownTtl: "1 minute",
+            // during the storm a look-up never ends: only interruption ends its caller
+            lookup: (asked) =>
+              Effect.suspend(() => {
+                lookups++
+                return answering ? Effect.succeed(validResponse(asked)) : Effect.never
+              })
+          })
+          // Each caller runs until the scheduler takes it off (after its budget of operations), and is
+          // interrupted there: with the work before `get` growing by one step per caller, that moment
+          // falls on every operation of `get`, the one between finding no look-up and running one too.
+          for (let caller = 0; caller < 4_000; caller++) {
+            const fiber = yield* Effect.fork(Effect.zipRight(work(caller % 1_100), cache.get(id)))
+            yield* Effect.yieldNow()
+            yield* Fiber.interrupt(fiber)
+          }
+          answering = true
+          const later = yield* cache.get(id).pipe(Effect.timeout("5 seconds"), Effect.option)
+          expect(Option.map(later, (r) => r.answer.valid)).toEqual(Option.some(true))
+          expect(lookups).toBeGreaterThan(1_000)
+        }),
+      60_000
+    )
+  })
+
   describe("invalidation", () => {
     it.scoped("invalidate forgets one ID, invalidateAll every ID", () =>
       Effect.gen(function*() {

@@ -156,38 +156,51 @@ export const make = (
             : PubSub.publishAll(events, evicted.map((id) => Observability.ClientEvent.CacheEvicted({ id, at })))
       )
 
-    /** The first caller of an uncached ID: runs the look-up in its own fiber, then settles every waiter. */
-    const originate = (
-      id: ChittyId.ChittyId,
-      fiber: Fiber.RuntimeFiber<Result, Failure>
-    ): Effect.Effect<Result, Failure> => {
-      const flight: Flight = { deferred: Deferred.unsafeMake<Answer, Failure>(fiber.id()) }
-      flights.set(id, flight)
-      return Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Effect.exit(restore(lookup(id))), (exit) =>
-          Effect.withFiberRuntime<Result, Failure>((settling) => {
-            // Invalidated meanwhile (or superseded): hand the answer to the waiters, keep nothing.
-            const current = flights.get(id) === flight
-            if (current) {
-              flights.delete(id)
-            }
-            const answered = Exit.map(exit, answerOf)
-            Deferred.unsafeDone(flight.deferred, answered)
-            const result = Exit.map(answered, (answer): Result => ({ answer, cached: false }))
-            if (!current || Exit.isFailure(answered)) {
-              return result
-            }
-            const now = nowOf(settling)
-            const evicted = store(id, answered.value, now)
-            if (evicted.length === 0) {
-              return result
-            }
-            evictions += evicted.length
-            count(settling, Observability.metrics.cacheEvictions, evicted.length)
-            return Effect.zipRight(publishEvictions(evicted, now), result)
-          }))
+    /**
+     * The first caller of an uncached ID: runs the look-up in its own fiber, then settles every waiter.
+     * The look-up is registered only inside the uninterruptible region, right before it runs: a caller
+     * interrupted earlier registers nothing, so no later caller can wait on a look-up nobody runs.
+     */
+    const originate = (id: ChittyId.ChittyId): Effect.Effect<Result, Failure> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.withFiberRuntime<Result, Failure>((fiber) => {
+          // Another caller may have registered a look-up since this one found none.
+          const running = flights.get(id)
+          if (running !== undefined) return restore(await_(id, running))
+          const flight: Flight = { deferred: Deferred.unsafeMake<Answer, Failure>(fiber.id()) }
+          flights.set(id, flight)
+          return settle(id, flight, restore(lookup(id)))
+        })
       )
-    }
+
+    /** Runs `lookup` (interruptible), then, whatever its exit, settles the flight's waiters and stores the answer. */
+    const settle = (
+      id: ChittyId.ChittyId,
+      flight: Flight,
+      lookup: Effect.Effect<Api.ValidateResponse, Failure>
+    ): Effect.Effect<Result, Failure> =>
+      Effect.flatMap(Effect.exit(lookup), (exit) =>
+        Effect.withFiberRuntime<Result, Failure>((settling) => {
+          // Invalidated meanwhile (or superseded): hand the answer to the waiters, keep nothing.
+          const current = flights.get(id) === flight
+          if (current) {
+            flights.delete(id)
+          }
+          const answered = Exit.map(exit, answerOf)
+          Deferred.unsafeDone(flight.deferred, answered)
+          const result = Exit.map(answered, (answer): Result => ({ answer, cached: false }))
+          if (!current || Exit.isFailure(answered)) {
+            return result
+          }
+          const now = nowOf(settling)
+          const evicted = store(id, answered.value, now)
+          if (evicted.length === 0) {
+            return result
+          }
+          evictions += evicted.length
+          count(settling, Observability.metrics.cacheEvictions, evicted.length)
+          return Effect.zipRight(publishEvictions(evicted, now), result)
+        }))
 
     /**
      * A caller that found a look-up under way shares its `Exit`. If that look-up was interrupted (its
@@ -195,10 +208,8 @@ export const make = (
      */
     const await_ = (id: ChittyId.ChittyId, flight: Flight): Effect.Effect<Result, Failure> =>
       Effect.matchCauseEffect(Deferred.await(flight.deferred), {
-        onSuccess: (answer) =>
-          Effect.succeed({ answer, cached: true }),
-        onFailure: (cause) =>
-          Cause.isInterruptedOnly(cause) ? get(id) : Effect.failCause(cause)
+        onSuccess: (answer) => Effect.succeed({ answer, cached: true }),
+        onFailure: (cause) => Cause.isInterruptedOnly(cause) ? get(id) : Effect.failCause(cause)
       })
 
     const get = (id: ChittyId.ChittyId): Effect.Effect<Result, Failure> =>
@@ -221,7 +232,7 @@ export const make = (
         }
         misses++
         count(fiber, Observability.metrics.cacheMisses)
-        return originate(id, fiber)
+        return originate(id)
       })
 
     return {
