@@ -6,6 +6,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Api from "../../src/Api.ts"
@@ -635,6 +636,61 @@ const deepJsonFlood: Scenario = {
     })
 }
 
+// -----------------------------------------------------------------------------
+// interrupt-storm (issue 9 item 1)
+// -----------------------------------------------------------------------------
+
+/** `n` steps of work (two operations each). */
+const work = (n: number): Effect.Effect<void> => n <= 0 ? Effect.void : Effect.flatMap(Effect.void, () => work(n - 1))
+
+const interruptStorm: Scenario = {
+  name: "interrupt-storm",
+  description:
+    "first callers of a remote validate of one ID, each interrupted after a different amount of work; then a caller that waits",
+  run: (server, size) =>
+    Effect.gen(function*() {
+      const load = { calls: size === "quick" ? 2_000 : 4_000, concurrency: 1 }
+      const faults: Faults.FaultsPatch = { latency: { fixedMs: 20, endpoints: ["validate"] } }
+      const input: IdServiceConfig.Input = { ...base, remoteValidation: true, breaker: noTrip }
+      yield* server.reset
+      const c = yield* client(server, input)
+      const minted = yield* Effect.orDie(c.ids.mint({ entityType: "P" }))
+      yield* server.setFaults(faults)
+      const before = yield* server.counts
+      // Each caller runs until the scheduler takes it off and is interrupted there; the work before
+      // `validate` grows by one step per caller, so that moment falls on every step of the cache's
+      // look-up, the one between finding no look-up and starting one included.
+      for (let caller = 0; caller < load.calls; caller++) {
+        const fiber = yield* Effect.fork(Effect.zipRight(work(caller % 1_100), c.ids.validate(minted.chittyId)))
+        yield* Effect.yieldNow()
+        yield* Fiber.interrupt(fiber)
+      }
+      yield* server.setFaults({ latency: null })
+      const started = Date.now()
+      const later = yield* c.ids.validate(minted.chittyId).pipe(Effect.timeout("10 seconds"), Effect.either)
+      const laterMs = Date.now() - started
+      const after = yield* server.counts
+      const answered = Either.isRight(later) && later.right.valid ? 1 : 0
+      // The later caller, counted as the scenario's one call: the storm's callers are interrupted on purpose.
+      const call: Call = {
+        callId: "interrupt-storm-later",
+        ms: laterMs,
+        chittyId: answered === 1 ? minted.chittyId : undefined,
+        failure: answered === 1 ? undefined : Either.isLeft(later) ? later.left._tag : "not valid"
+      }
+      const figures = computeFigures({
+        calls: [call],
+        log: [],
+        requestsSent: requestsBetween(before, after),
+        attempts: 0
+      })
+      return result(interruptStorm, figures, settingsOf(input, load, faults), [
+        exactly("later caller answered (not left waiting)", answered, 1),
+        below("later caller's wait", laterMs, 10_000, " ms")
+      ], { interruptedCallers: load.calls, validateRequests: after.requests.validate - before.requests.validate })
+    })
+}
+
 /** Every scenario, in the order they run. */
 export const all: ReadonlyArray<Scenario> = [
   transient,
@@ -645,5 +701,6 @@ export const all: ReadonlyArray<Scenario> = [
   lostAnswer,
   deepJsonFlood,
   stalledBodyScenario,
-  hugeBodyScenario
+  hugeBodyScenario,
+  interruptStorm
 ]
