@@ -1,25 +1,32 @@
 /**
- * `npm run bench`: effect-chittyid side by side with what users would pick instead, against the
- * reference server in a separate process (no faults, no added latency), in one run:
+ * `npm run bench`: effect-chittyid side by side with what users would pick instead, in one run:
  *
- * 1. `POST /v1/mint` at concurrency 1, 16 and 64: raw-undici (the floor), raw-fetch, effect-chittyid
- *    (`IdService.mint`, full live stack), cockatiel and opossum (retry + breaker around undici; also
- *    around fetch in the full run). Warm-up, then rounds in rotating order; median and p99 latency
- *    over every call, median throughput over the rounds, client CPU per call, ratios to raw-undici.
+ * 1. `POST /v1/mint` against two servers, each in a process of its own: the reference server (no
+ *    faults, no added latency) at concurrency 1, 16 and 64, and a canned `node:http` server (a
+ *    well-formed answer built from the request, nothing else: the client's own cost shows) at 1 and
+ *    64. Contenders: raw-undici (the floor), raw-fetch, effect-chittyid (`IdService.mint`, full live
+ *    stack over `effect-chittyid/node`'s client), cockatiel and opossum (retry + breaker around
+ *    undici), and the same two with the library's checks of the answer (`+ decode`: Schema decode, ID
+ *    parse, match with the request); more transports in the full run. Warm-up, then rounds in
+ *    rotating order; median and p99 latency over every call, median throughput over the rounds,
+ *    client CPU per call (`clientCpuUs`), the server process's CPU per call (`serverCpuUs`, Linux),
+ *    ratios to raw-undici against the same server. Rows carry `server: "reference" | "canned"`.
  * 2. validate: service call vs cache hit, and a locally rejected ID (in process, per call).
  * 3. the open breaker: time to reject a mint, and the requests the server saw meanwhile (0).
  * 4. a `Stream` mint pipeline (concurrency 64) of N and 4·N IDs: throughput, heap growth (forced GC).
  *
- * Flags: `--json` (one JSON object on stdout, progress on stderr), `--quick` (under a minute),
- * `--only a,b` (contenders by name, for profiling).
+ * Flags: `--json` (one JSON object on stdout, progress on stderr), `--quick` (about two minutes on a
+ * 2-core machine), `--only a,b` (contenders by name, for profiling).
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Canned from "./lib/canned.ts"
 import * as Contenders from "./lib/contenders.ts"
 import { type Contender, type Round, round } from "./lib/harness.ts"
 import * as Micro from "./lib/micro.ts"
 import { pipeline } from "./lib/pipeline.ts"
 import * as Report from "./lib/report.ts"
 import * as ServerProcess from "./lib/server.ts"
-import { machine, type Result, summarize } from "./lib/stats.ts"
+import { machine, processCpuUs, type Result, type ServerKind, summarize } from "./lib/stats.ts"
 
 const argv = process.argv.slice(2)
 const json = argv.includes("--json")
@@ -46,7 +53,8 @@ const sizes = quick
     breaker: { calls: 100_000 },
     extras: true
   }
-const concurrencies = [1, 16, 64] as const
+/** Concurrencies per server: the canned rows are about the client's cost, at the two ends. */
+const concurrencies: Record<ServerKind, ReadonlyArray<1 | 16 | 64>> = { reference: [1, 16, 64], canned: [1, 64] }
 
 const log = (message: string): void => {
   process.stderr.write(`${message}\n`)
@@ -54,17 +62,33 @@ const log = (message: string): void => {
 
 const gc = (): void => globalThis.gc?.()
 
-const makeContenders = async (server: ServerProcess.Server): Promise<Array<Contender>> => {
+/** A server the mint rows run against. */
+interface Target {
+  readonly kind: ServerKind
+  readonly url: string
+  readonly token: string
+  readonly pid: number
+}
+
+const makeContenders = async (server: Target): Promise<Array<Contender>> => {
   const all: Array<() => Promise<Contender> | Contender> = [
     () => Contenders.raw("raw-undici", Contenders.undiciSend, server),
     () => Contenders.raw("raw-fetch", Contenders.fetchSend, server),
     () => Contenders.effectChittyId("effect-chittyid", server),
     () => Contenders.cockatiel("cockatiel", Contenders.undiciSend, server),
-    () => Contenders.opossum("opossum", Contenders.undiciSend, server)
+    () => Contenders.cockatiel("cockatiel + decode", Contenders.undiciSendDecoded, server),
+    () => Contenders.opossum("opossum", Contenders.undiciSend, server),
+    () => Contenders.opossum("opossum + decode", Contenders.undiciSendDecoded, server)
   ]
   const extras: Array<() => Promise<Contender> | Contender> = [
     () => Contenders.effectChittyIdPromise("effect-chittyid (runPromise)", server),
     () => Contenders.effectPlatform("@effect/platform HttpClient", server),
+    () =>
+      Contenders.effectChittyId(
+        "effect-chittyid (NodeHttpClient.layerUndici)",
+        server,
+        NodeHttpClient.layerUndici
+      ),
     () => Contenders.effectChittyId("effect-chittyid (node:http keep-alive)", server, Contenders.nodeHttpKeepAlive),
     () => Contenders.cockatiel("cockatiel (fetch)", Contenders.fetchSend, server),
     () => Contenders.opossum("opossum (fetch)", Contenders.fetchSend, server)
@@ -78,24 +102,44 @@ const makeContenders = async (server: ServerProcess.Server): Promise<Array<Conte
   return made
 }
 
-const mintBench = async (server: ServerProcess.Server, contenders: ReadonlyArray<Contender>) => {
+const mintBench = async (
+  server: Target,
+  contenders: ReadonlyArray<Contender>,
+  reset: () => Promise<void>
+) => {
   const results: Array<Result & { readonly firstError?: string }> = []
-  for (const concurrency of concurrencies) {
-    await server.reset()
+  for (const concurrency of concurrencies[server.kind]) {
+    await reset()
     const calls = sizes.calls[concurrency]!
-    log(`mint @${concurrency}: warm-up`)
+    log(`mint @${concurrency} (${server.kind} server): warm-up`)
     for (const contender of contenders) await round(contender, sizes.warmup, concurrency)
     const rounds = new Map<string, Array<Round>>(contenders.map((c) => [c.name, []]))
+    const serverCpu = new Map<string, number | undefined>(contenders.map((c) => [c.name, 0]))
     for (let r = 0; r < sizes.rounds; r++) {
-      log(`mint @${concurrency}: round ${r + 1}/${sizes.rounds}`)
+      log(`mint @${concurrency} (${server.kind} server): round ${r + 1}/${sizes.rounds}`)
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[(k + r) % contenders.length]!
         gc()
+        const cpuBefore = processCpuUs(server.pid)
         rounds.get(contender.name)!.push(await round(contender, calls, concurrency))
+        const cpuAfter = processCpuUs(server.pid)
+        const sum = serverCpu.get(contender.name)
+        serverCpu.set(
+          contender.name,
+          sum === undefined || cpuBefore === undefined || cpuAfter === undefined
+            ? undefined
+            : sum + cpuAfter - cpuBefore
+        )
       }
     }
     for (const contender of contenders) {
-      const result = summarize(contender.name, concurrency, rounds.get(contender.name)!)
+      const result = summarize(
+        contender.name,
+        server.kind,
+        concurrency,
+        rounds.get(contender.name)!,
+        serverCpu.get(contender.name)
+      )
       if (result.errors > 0) log(`  ${contender.name}: ${result.errors} errors, first: ${result.firstError}`)
       results.push(result)
     }
@@ -103,16 +147,27 @@ const mintBench = async (server: ServerProcess.Server, contenders: ReadonlyArray
   return results
 }
 
+/** The mint rows against one server: its contenders made, measured and closed. */
+const mintRows = async (server: Target, reset: () => Promise<void>) => {
+  const contenders = await makeContenders(server)
+  try {
+    return await mintBench(server, contenders, reset)
+  } finally {
+    for (const contender of contenders) await contender.close()
+  }
+}
+
 const main = async () => {
   const started = performance.now()
-  log(`starting the reference server…`)
+  log(`starting the reference server and the canned one…`)
   const server = await ServerProcess.start()
-  log(`server ${server.url} (pid ${server.pid})`)
-  const contenders: Array<Contender> = []
+  const canned = await Canned.start()
+  log(`reference server ${server.url} (pid ${server.pid}), canned server ${canned.url} (pid ${canned.pid})`)
   try {
-    contenders.push(...(await makeContenders(server)))
-    const results = await mintBench(server, contenders)
-    for (const contender of contenders.splice(0)) await contender.close()
+    const results = [
+      ...(await mintRows({ kind: "reference", ...server }, () => server.reset())),
+      ...(await mintRows({ kind: "canned", ...canned }, () => Promise.resolve()))
+    ]
     const micro = only === undefined || only.has("micro")
     let validate: Micro.ValidateFigures | undefined
     let breaker: Micro.BreakerFigures | undefined
@@ -138,7 +193,7 @@ const main = async () => {
     })
     process.stdout.write(json ? `${JSON.stringify(report)}\n` : Report.table(report))
   } finally {
-    for (const contender of contenders) await contender.close()
+    await canned.stop()
     await server.stop()
   }
 }

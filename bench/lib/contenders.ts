@@ -27,11 +27,15 @@ import {
   wrap
 } from "cockatiel"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import CircuitBreaker from "opossum"
 import { Agent, request } from "undici"
+import * as Api from "../../src/Api.ts"
+import * as ChittyId from "../../src/ChittyId.ts"
 import * as IdService from "../../src/IdService.ts"
 import type * as IdServiceConfig from "../../src/IdServiceConfig.ts"
 import * as Node from "../../src/node.ts"
@@ -53,7 +57,7 @@ class HttpStatusError extends Error {
   }
 }
 
-const chittyIdOf = (text: string): string => {
+const chittyIdOf = (text: string, _wire?: WireMint): string => {
   const json: unknown = JSON.parse(text)
   if (typeof json === "object" && json !== null && "chittyId" in json && typeof json.chittyId === "string") {
     return json.chittyId
@@ -68,8 +72,33 @@ const headersOf = (server: Server, wire: WireMint): Record<string, string> => ({
   "idempotency-key": wire.idempotencyKey
 })
 
+/** What a hand-written client does with a 200's body: the minted ID, or a throw. */
+export type Check = (text: string, wire: WireMint) => string
+
+const decodeMint = Schema.decodeUnknownEither(Api.MintResponse, { errors: "first", onExcessProperty: "ignore" })
+
+/**
+ * The checks the library makes of a mint answer, by hand: Schema decode of the contract, the ID
+ * parsed, a permanent one, matching the request's region, jurisdiction and entity type.
+ */
+export const decodeCheck: Check = (text, wire) => {
+  const answer = decodeMint(JSON.parse(text))
+  if (Either.isLeft(answer)) throw new Error(`malformed answer: ${answer.left.message.slice(0, 200)}`)
+  const parts = ChittyId.parse(answer.right.chittyId)
+  if (Either.isLeft(parts) || parts.right.kind !== "permanent") throw new Error("not a permanent ID")
+  const { target } = wire
+  if (
+    parts.right.region !== target.region || parts.right.jurisdiction !== target.jurisdiction ||
+    parts.right.entityType !== target.entityType
+  ) throw new Error("the ID does not match the request")
+  return answer.right.chittyId
+}
+
 /** `undici.request` over its own default `Agent`. */
-export const undiciSend = (server: Server): { readonly send: Send; readonly close: () => Promise<void> } => {
+export const undiciSend = (
+  server: Server,
+  check: Check = chittyIdOf
+): { readonly send: Send; readonly close: () => Promise<void> } => {
   const dispatcher = new Agent()
   return {
     send: async (wire, signal) => {
@@ -82,7 +111,7 @@ export const undiciSend = (server: Server): { readonly send: Send; readonly clos
       })
       const text = await response.body.text()
       if (response.statusCode !== 200) throw new HttpStatusError(response.statusCode, text)
-      return chittyIdOf(text)
+      return check(text, wire)
     },
     close: () => dispatcher.close()
   }
@@ -105,6 +134,9 @@ export const fetchSend = (server: Server): { readonly send: Send; readonly close
 })
 
 type Transport = (server: Server) => { readonly send: Send; readonly close: () => Promise<void> }
+
+/** `undici.request` with the library's checks of the answer ({@link decodeCheck}). */
+export const undiciSendDecoded: Transport = (server) => undiciSend(server, decodeCheck)
 
 /** A bare transport: the floor. */
 export const raw = (name: string, transport: Transport, server: Server): Contender => {

@@ -1,6 +1,7 @@
 /**
  * Summaries of measured rounds.
  */
+import * as fs from "node:fs"
 import * as os from "node:os"
 import type { Round } from "./harness.ts"
 
@@ -25,9 +26,13 @@ const median = (values: ReadonlyArray<number>): number => {
   return sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** Which server a row ran against: the reference server, or the canned `node:http` one. */
+export type ServerKind = "reference" | "canned"
+
 /** One line of the results. */
 export interface Result {
   readonly name: string
+  readonly server: ServerKind
   readonly concurrency: number
   /** Median latency per call over every measured call, µs. */
   readonly medianUs: number
@@ -36,6 +41,10 @@ export interface Result {
   readonly opsPerSec: number
   /** Client CPU (user + system) per call, µs: what the client costs, whatever the server does. */
   readonly cpuUsPerOp: number
+  /** The same figure under the name the issue uses: client process CPU per call, µs. */
+  readonly clientCpuUs: number
+  /** The server process's CPU per call, µs (Linux `/proc`, 10 ms ticks); `undefined` elsewhere. */
+  readonly serverCpuUs: number | undefined
   readonly calls: number
   readonly rounds: number
   readonly errors: number
@@ -44,20 +53,26 @@ export interface Result {
 /** Summarises the rounds of one contender at one concurrency. */
 export const summarize = (
   name: string,
+  server: ServerKind,
   concurrency: number,
-  rounds: ReadonlyArray<Round>
+  rounds: ReadonlyArray<Round>,
+  serverCpuUs: number | undefined
 ): Result & { readonly firstError?: string } => {
   const sorted = sortedOf(rounds.map((r) => r.latencies))
   const calls = sorted.length
   const errors = rounds.reduce((n, r) => n + r.errors, 0)
   const firstError = rounds.find((r) => r.firstError !== undefined)?.firstError
+  const clientCpuUs = round1(rounds.reduce((n, r) => n + r.cpuUs, 0) / calls)
   return {
     name,
+    server,
     concurrency,
     medianUs: round1(quantile(sorted, 0.5) * 1000),
     p99Us: round1(quantile(sorted, 0.99) * 1000),
     opsPerSec: Math.round(median(rounds.map((r) => (r.latencies.length / r.wallMs) * 1000))),
-    cpuUsPerOp: round1(rounds.reduce((n, r) => n + r.cpuUs, 0) / calls),
+    cpuUsPerOp: clientCpuUs,
+    clientCpuUs,
+    serverCpuUs: serverCpuUs === undefined ? undefined : round1(serverCpuUs / calls),
     calls,
     rounds: rounds.length,
     errors,
@@ -99,4 +114,20 @@ export const settledHeap = async (): Promise<number> => {
     last = used
   }
   return last
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in µs, from Linux `/proc` (10 ms ticks, so
+ * meaningful over a round of many calls); `undefined` where it cannot be read.
+ */
+export const processCpuUs = (pid: number): number | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? ticks * 10_000 : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -46,6 +46,7 @@ export const nextTarget = (): Target => {
 
 /** The wire form of a mint, as the hand-written clients send it (the same bytes `IdService` sends). */
 export interface WireMint {
+  readonly target: Target
   readonly path: string
   readonly body: string
   readonly idempotencyKey: string
@@ -53,6 +54,7 @@ export interface WireMint {
 
 /** `POST /v1/mint?region=…&jurisdiction=…` with `{"entityType":…}` and a fresh idempotency key. */
 export const wireMint = (target: Target): WireMint => ({
+  target,
   path: `/v1/mint?region=${target.region}&jurisdiction=${target.jurisdiction}`,
   body: JSON.stringify({ entityType: target.entityType }),
   idempotencyKey: randomUUID()
