@@ -11,6 +11,7 @@ import * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import type * as IdService from "../IdService.ts"
 import * as IdServiceError from "../IdServiceError.ts"
+import { withoutStack } from "./noStack.ts"
 
 /** A mint request after the local checks. */
 export interface CheckedMint {
@@ -30,7 +31,7 @@ const isTrustLevel = Schema.is(ChittyId.TrustLevel)
 const isJurisdiction = Schema.is(ChittyId.Jurisdiction)
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/
 
-const invalid = (message: string) => Either.left(new IdServiceError.InvalidRequest({ message }))
+const invalid = (message: string) => Either.left(withoutStack(() => new IdServiceError.InvalidRequest({ message })))
 
 /** Checks a mint request and encodes its body. */
 export const check = (request: IdService.MintRequest): Either.Either<CheckedMint, IdServiceError.InvalidRequest> => {

@@ -1,0 +1,35 @@
+/**
+ * `node --cpu-prof --import tsx bench/profile.ts [calls] [concurrency] [raw]`: effect-chittyid (or
+ * raw undici) minting against the canned server, for a CPU profile of the client alone.
+ */
+import * as Canned from "./lib/canned.ts"
+import * as Contenders from "./lib/contenders.ts"
+import { round } from "./lib/harness.ts"
+
+const calls = Number(process.argv[2] ?? 5000)
+const concurrency = Number(process.argv[3] ?? 1)
+const canned = await Canned.start()
+const contender = process.argv[4] === "raw"
+  ? Contenders.raw("raw-undici", Contenders.undiciSend, canned)
+  : await Contenders.effectChittyId("effect-chittyid", canned)
+await round(contender, 500, concurrency)
+const measured = await round(contender, calls, concurrency)
+const sorted = Float64Array.from(measured.latencies).sort()
+const q = (p: number) => Math.round(sorted[Math.floor(p * (sorted.length - 1))]! * 1000)
+process.stderr.write(
+  `${calls} calls @${concurrency}: ${(measured.cpuUs / calls).toFixed(1)} µs CPU/call, ${
+    ((calls / measured.wallMs) * 1000).toFixed(0)
+  } calls/s, latency µs p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)}, ${measured.errors} errors ${
+    measured.firstError ?? ""
+  }\n`
+)
+await contender.close()
+await canned.stop()
+const rt = Float64Array.from((globalThis as any).__rt ?? []).sort()
+if (rt.length > 0) {
+  process.stderr.write(
+    `dispatch→complete µs p50 ${Math.round(rt[rt.length >> 1]! * 1000)} p90 ${
+      Math.round(rt[Math.floor(rt.length * 0.9)]! * 1000)
+    }\n`
+  )
+}
