@@ -25,11 +25,3 @@ process.stderr.write(
 )
 await contender.close()
 await canned.stop()
-const rt = Float64Array.from((globalThis as any).__rt ?? []).sort()
-if (rt.length > 0) {
-  process.stderr.write(
-    `dispatch→complete µs p50 ${Math.round(rt[rt.length >> 1]! * 1000)} p90 ${
-      Math.round(rt[Math.floor(rt.length * 0.9)]! * 1000)
-    }\n`
-  )
-}
