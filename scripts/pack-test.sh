@@ -19,7 +19,7 @@ trap cleanup EXIT
 
 passed=0
 failed=0
-pass() { passed=$((passed + 1)); echo "  ok    $1"; }
+pass() { passed=$((passed + 1)); echo "  ok    $1  [$((SECONDS - start)) s]"; }
 fail() {
   failed=$((failed + 1)); echo "  FAIL  $1"
   if [ -n "${2:-}" ] && [ -f "$2" ]; then sed -n '1,40p' "$2" | sed 's/^/        /'; fi
@@ -63,7 +63,7 @@ if ! (cd "$app" && npm install --no-audit --no-fund --loglevel=error "$tarball" 
   fail "npm install the tarball beside effect@$effect_user" "$work/install.log"
   finish
 fi
-pass "npm install the tarball beside effect@$effect_user ($(du -sm "$app/node_modules" | cut -f1) MB node_modules, $((SECONDS - start)) s so far)"
+pass "npm install the tarball beside effect@$effect_user ($(du -sm "$app/node_modules" | cut -f1) MB node_modules)"
 
 one_effect() {
   (cd "$app" && npm ls effect --all) || return 1
@@ -144,6 +144,23 @@ if [ -n "$url" ]; then
   minted_cleanly "node quick.mjs mints against the bin's server" quick.mjs CHITTY_ID_URL="$url" CHITTY_ID_TOKEN="$token"
 fi
 minted_cleanly "node inprocess.mjs mints against ReferenceServer.layer" inprocess.mjs
+
+# --- the client alone: @effect/platform-node is an optional peer, needed only by the server --------
+cat >"$app/client-only.mjs" <<'JS'
+import { Effect } from "effect"
+import * as IdService from "effect-chittyid/IdService"
+import * as Node from "effect-chittyid/node"
+
+const minted = await Effect.runPromise(IdService.mint({ entityType: "thing" }).pipe(Effect.provide(Node.layer)))
+console.log(`minted ${minted.chittyId}`)
+JS
+if [ -n "$url" ] && (cd "$app" && npm uninstall --no-audit --no-fund --loglevel=error @effect/platform-node) >"$work/uninstall.log" 2>&1 \
+  && [ ! -e "$app/node_modules/@effect/platform-node" ]; then
+  minted_cleanly "node client-only.mjs mints with effect-chittyid/node, no @effect/platform-node installed" \
+    client-only.mjs CHITTY_ID_URL="$url" CHITTY_ID_TOKEN="$token"
+else
+  fail "npm uninstall @effect/platform-node" "$work/uninstall.log"
+fi
 
 echo "($((SECONDS - start)) s)"
 finish
