@@ -87,6 +87,18 @@ describe("npm run serve", () => {
         const mint = answered(yield* request(line.url, Api.paths.mint, { token: "wrong", body: { entityType: "P" } }))
         expect(mint.status).toBe(200)
         expect(Schema.decodeUnknownSync(Api.MintFallback)(mint.json).errorCode).toBe("MINT_REJECTED")
+        const down = yield* serve([
+          "--port",
+          "0",
+          "--profile",
+          "live",
+          "--error-rate",
+          "1",
+          "--error-placeholder",
+          "MINT_UNAVAILABLE"
+        ])
+        const unavailable = answered(yield* request(down.line.url, Api.paths.mint, { body: { entityType: "P" } }))
+        expect(Schema.decodeUnknownSync(Api.MintFallback)(unavailable.json).errorCode).toBe("MINT_UNAVAILABLE")
         expect(answered(yield* request(line.url, Api.paths.healthAlias)).json).toMatchObject({ status: "healthy" })
       }),
     { timeout: 20_000 }
@@ -114,6 +126,7 @@ describe("npm run serve", () => {
         [["--outage", "sometimes"], "outage.mode"],
         [["--port", "http"], "--port must be an integer"],
         [["--profile", "staging"], "--profile must be one of strict, live"],
+        [["--fallback-code", "OOPS"], "fallback.errorCode"],
         [["--frobnicate"], "Unknown option"]
       ] as const
       yield* Effect.forEach(cases, ([args, fragment]) =>

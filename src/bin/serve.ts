@@ -48,6 +48,7 @@ Faults (rates are probabilities from 0 to 1):
   --latency-ms <ms>          added latency
   --jitter-ms <ms>           plus up to this much, drawn uniformly
   --error-rate <r>           503 SERVICE_UNAVAILABLE (live: a MINT_REJECTED placeholder on mint)
+  --error-placeholder <c>    live: the placeholder code of --error-rate instead (e.g. MINT_UNAVAILABLE)
   --retry-after <s>          Retry-After seconds on 503 and 429 (default: none on 503, 1 on 429)
   --retry-after-format <f>   seconds | http-date (default seconds)
   --outage <mode>            refuse | reset: every request fails
@@ -56,6 +57,7 @@ Faults (rates are probabilities from 0 to 1):
   --garbage-rate <r>         200 with a garbage body
   --garbage-kind <k,...>     not-json, wrong-shape, bad-id (default all)
   --fallback-rate <r>        mint answers a fallback placeholder ID
+  --fallback-code <c>        its error code (default MINT_UNAVAILABLE)
   --lost-answer-rate <r>     mint commits, then drops the connection
   --fault-endpoints <e,...>  mint, validate, health, other (default mint,validate)
   --help                     this text
@@ -113,6 +115,8 @@ const parseFlags = (argv: ReadonlyArray<string>): Flags | "help" => {
       "garbage-rate": { type: "string" },
       "garbage-kind": { type: "string" },
       "fallback-rate": { type: "string" },
+      "fallback-code": { type: "string" },
+      "error-placeholder": { type: "string" },
       "lost-answer-rate": { type: "string" },
       "fault-endpoints": { type: "string" },
       help: { type: "boolean" }
@@ -140,14 +144,26 @@ const parseFlags = (argv: ReadonlyArray<string>): Flags | "help" => {
     ...(latencyMs === undefined && jitterMs === undefined ? {} : {
       latency: { fixedMs: latencyMs ?? 0, jitterMs: jitterMs ?? 0, ...targeting }
     }),
-    ...(errorRate === undefined ? {} : { errors: { rate: errorRate, ...retry, ...targeting } }),
+    ...(errorRate === undefined ? {} : {
+      errors: {
+        rate: errorRate,
+        ...retry,
+        ...targeting,
+        ...(values["error-placeholder"] === undefined ? {} : { placeholder: values["error-placeholder"] })
+      }
+    }),
     ...(values.outage === undefined ? {} : { outage: { mode: values.outage, ...targeting } }),
     ...(burst === undefined ? {} : { rateLimit: { burst, ...retry, ...targeting } }),
     ...(hangRate === undefined ? {} : { hang: { rate: hangRate, ...targeting } }),
     ...(garbageRate === undefined && garbageKinds === undefined ? {} : {
       garbage: { rate: garbageRate ?? 1, ...(garbageKinds === undefined ? {} : { kinds: garbageKinds }), ...targeting }
     }),
-    ...(fallbackRate === undefined ? {} : { fallback: { rate: fallbackRate } }),
+    ...(fallbackRate === undefined && values["fallback-code"] === undefined ? {} : {
+      fallback: {
+        rate: fallbackRate ?? 1,
+        ...(values["fallback-code"] === undefined ? {} : { errorCode: values["fallback-code"] })
+      }
+    }),
     ...(lostAnswerRate === undefined ? {} : { lostAnswer: { rate: lostAnswerRate } })
   }
   const decoded = Schema.decodeUnknownEither(Fault.FaultsPatch)(faults, { errors: "all" })
