@@ -332,6 +332,28 @@ export const validate = (
   Effect.flatMap(IdService, (service) => service.validate(id, options))
 
 /**
+ * Replaces a fallback placeholder with the permanent ID the service minted for it, with the
+ * `IdService` in context (see `Service.replaceFallback`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as IdService from "effect-chittyid/IdService"
+ * const permanent = (placeholder: string) =>
+ *   IdService.replaceFallback(placeholder).pipe(
+ *     Effect.retry({ times: 5, while: (error) => error._tag === "MintUnavailable" })
+ *   )
+ * ```
+ *
+ * @since 0.2.0
+ * @category accessors
+ */
+export const replaceFallback = (
+  placeholder: string
+): Effect.Effect<Minted, IdServiceError.IdServiceError, IdService> =>
+  Effect.flatMap(IdService, (service) => service.replaceFallback(placeholder))
+
+/**
  * The health report of the `IdService` in context.
  *
  * @example
