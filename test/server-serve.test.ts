@@ -113,7 +113,7 @@ describe("npm run serve", () => {
         child.on("exit", () => resume(Effect.succeed(out)))
       }),
       (out) => {
-        expect(out).toContain("Usage: chittyid-reference-server")
+        expect(out).toContain("$ chittyid-reference-server")
         expect(out).toContain("--profile")
         expect(out).not.toContain("npm run serve")
       }
@@ -124,10 +124,11 @@ describe("npm run serve", () => {
       const cases = [
         [["--error-rate", "1.5"], "--error-rate must be a probability from 0 to 1"],
         [["--outage", "sometimes"], "outage.mode"],
-        [["--port", "http"], "--port must be an integer"],
+        [["--port", "http"], "'http' is not a integer"],
+        [["--port", "70000"], "--port must be from 0 to 65535"],
         [["--profile", "staging"], "--profile must be one of strict, live"],
         [["--fallback-code", "OOPS"], "fallback.errorCode"],
-        [["--frobnicate"], "Unknown option"]
+        [["--frobnicate"], "unknown argument: '--frobnicate'"]
       ] as const
       yield* Effect.forEach(cases, ([args, fragment]) =>
         Effect.map(exitOf(run(args)), ({ code, stderr }) => {

@@ -1,0 +1,49 @@
+/**
+ * The `chittyid` commands on a Node process: stdin read on demand a chunk at a time (split into
+ * lines), stdout and stderr written synchronously line by line, colours only to a terminal without
+ * `NO_COLOR`.
+ *
+ * @since 0.2.0
+ */
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { CliFailure, colorEnabled, Io, makeConsole } from "./Io.ts"
+
+const writeAll = (stream: NodeJS.WriteStream) => (text: string) => {
+  stream.write(text)
+}
+
+/**
+ * `Io` and a `Console` over the process's own streams.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as NodeIo from "effect-chittyid/cli/NodeIo"
+ * const program = Effect.log("to stderr").pipe(Effect.provide(NodeIo.layer))
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Io> = Layer.merge(
+  Layer.succeed(Io, {
+    stdinLines: NodeStream.fromReadable<CliFailure, Uint8Array>(
+      () => process.stdin,
+      (error) => new CliFailure({ message: `cannot read stdin: ${String(error)}` }),
+      { closeOnDone: false }
+    ).pipe(Stream.decodeText(), Stream.splitLines),
+    stdinIsTTY: process.stdin.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    writeStderr: (text) => Effect.sync(() => writeAll(process.stderr)(text))
+  }),
+  Console.setConsole(makeConsole({
+    out: (line) => writeAll(process.stdout)(`${line}\n`),
+    err: (line) => writeAll(process.stderr)(`${line}\n`),
+    outColor: colorEnabled(process.stdout.isTTY === true, process.env),
+    errColor: colorEnabled(process.stderr.isTTY === true, process.env)
+  }))
+)
