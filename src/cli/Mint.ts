@@ -37,6 +37,13 @@ const entityType = Options.text("type").pipe(
 
 const Metadata = Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
+/** An optional one-digit flag whose values are a Schema's literals (region, trust level). */
+const digit = <A extends number>(name: string, literals: ReadonlyArray<A>, description: string) =>
+  oneOf(name, literals.map((n) => [String(n), n] as const)).pipe(
+    Options.withDescription(description),
+    Options.optional
+  )
+
 const flags = {
   type: entityType,
   count: integerBetween("count", 1, 1_000_000).pipe(
@@ -44,10 +51,7 @@ const flags = {
     Options.withDescription("How many IDs to mint"),
     Options.withDefault(1)
   ),
-  region: oneOf("region", ChittyId.Region.literals.map((r) => [String(r), r] as const)).pipe(
-    Options.withDescription("Region 1–9 (default: the service's, 1)"),
-    Options.optional
-  ),
+  region: digit("region", ChittyId.Region.literals, "Region 1–9 (default: the service's, 1)"),
   jurisdiction: Options.text("jurisdiction").pipe(
     Options.withDescription("Three upper-case letters, e.g. USA (default: the service's, USA)"),
     Options.mapEffect((value) =>
@@ -59,10 +63,7 @@ const flags = {
     ),
     Options.optional
   ),
-  trust: oneOf("trust", ChittyId.TrustLevel.literals.map((t) => [String(t), t] as const)).pipe(
-    Options.withDescription("Trust level 0–5 (default: the service's, 0)"),
-    Options.optional
-  ),
+  trust: digit("trust", ChittyId.TrustLevel.literals, "Trust level 0–5 (default: the service's, 0)"),
   metadata: Options.text("metadata").pipe(
     Options.withDescription("A JSON object stored with each ID"),
     Options.mapEffect((text) =>

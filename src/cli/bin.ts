@@ -41,10 +41,9 @@ export const version = (): string => {
  * Runs the command line on the process's arguments (without `node` and the script).
  *
  * @example
- * ```ts
- * import * as Bin from "effect-chittyid/cli/bin"
- * import * as Main from "effect-chittyid/cli/Main"
- * Bin.main(process.argv.slice(2), Main.chittyid)
+ * ```sh
+ * # src/bin/cli.ts is main(process.argv.slice(2), chittyid):
+ * node dist/bin/cli.js parse 03-1-USA-5537-P-2602-0-38
  * ```
  *
  * @since 0.2.0
