@@ -43,8 +43,8 @@ const runIn = <Name extends string, E, A>(
     const stderr: Array<string> = []
     let drawn = ""
     const console = makeConsole({
-      out: (line) => stdout.push(...line.split("\n")),
-      err: (line) => stderr.push(...line.split("\n")),
+      out: (line) => Effect.sync(() => stdout.push(...line.split("\n"))),
+      err: (line) => Effect.sync(() => stderr.push(...line.split("\n"))),
       outColor: options.color ?? false,
       errColor: options.color ?? false
     })
@@ -171,8 +171,8 @@ describe("chittyid validate", () => {
       let written = 0
       const endless = Stream.repeatValue(validId).pipe(Stream.rechunk(100))
       const console = makeConsole({
-        out: (text) => (written += text.split("\n").length),
-        err: () => undefined,
+        out: (text) => Effect.sync(() => (written += text.split("\n").length)),
+        err: () => Effect.void,
         outColor: false,
         errColor: false
       })

@@ -78,16 +78,17 @@ export const colorEnabled = (isTTY: boolean, env: Readonly<Record<string, string
   isTTY && (env["NO_COLOR"] === undefined || env["NO_COLOR"] === "") && env["TERM"] !== "dumb"
 
 /**
- * Where the lines of a `Console` go.
+ * Where the lines of a `Console` go. A writer may wait (for a pipe to drain): `Console.log` waits
+ * with it, which is what keeps a long output in constant memory when the reader is slow.
  *
  * @since 0.2.0
  * @category models
  */
 export interface Sinks {
   /** Writes one line (without its line break) to stdout. */
-  readonly out: (line: string) => void
+  readonly out: (line: string) => Effect.Effect<void>
   /** Writes one line (without its line break) to stderr. */
-  readonly err: (line: string) => void
+  readonly err: (line: string) => Effect.Effect<void>
   /** Keep colours on stdout (else they are stripped). */
   readonly outColor: boolean
   /** Keep colours on stderr (else they are stripped). */
@@ -99,35 +100,54 @@ export interface Sinks {
  * of colour where colour is off. @effect/cli prints its help and errors through `Console`, so this is
  * also what keeps its colours off a pipe.
  *
+ * @example
+ * ```ts
+ * import { Console, Effect } from "effect"
+ * import { makeConsole } from "effect-chittyid/cli/Io"
+ * const lines: Array<string> = []
+ * const captured = makeConsole({
+ *   out: (line) => Effect.sync(() => lines.push(line)),
+ *   err: (line) => Effect.sync(() => lines.push(`! ${line}`)),
+ *   outColor: false,
+ *   errColor: false
+ * })
+ * Effect.runSync(Console.log("hello").pipe(Effect.withConsole(captured)))
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
 export const makeConsole = (sinks: Sinks): Console.Console => {
-  const toOut = (...args: ReadonlyArray<unknown>) => {
-    const text = format(...args)
-    sinks.out(sinks.outColor ? text : stripAnsi(text))
-  }
-  const toErr = (...args: ReadonlyArray<unknown>) => {
-    const text = format(...args)
-    sinks.err(sinks.errColor ? text : stripAnsi(text))
-  }
+  const toOut = (...args: ReadonlyArray<unknown>) =>
+    Effect.suspend(() => {
+      const text = format(...args)
+      return sinks.out(sinks.outColor ? text : stripAnsi(text))
+    })
+  const toErr = (...args: ReadonlyArray<unknown>) =>
+    Effect.suspend(() => {
+      const text = format(...args)
+      return sinks.err(sinks.errColor ? text : stripAnsi(text))
+    })
+  // The unsafe side (the Logger's) cannot wait: its line is written at once, a wait runs detached.
+  const unsafeOut = (...args: ReadonlyArray<unknown>) => void Effect.runFork(toOut(...args))
+  const unsafeErr = (...args: ReadonlyArray<unknown>) => void Effect.runFork(toErr(...args))
   const unsafe: Console.UnsafeConsole = {
     ...globalThis.console,
+    log: unsafeOut,
+    info: unsafeOut,
+    error: unsafeErr,
+    warn: unsafeErr,
+    debug: unsafeErr,
+    trace: unsafeErr
+  }
+  return {
+    ...Effect.runSync(Console.consoleWith(Effect.succeed)),
     log: toOut,
     info: toOut,
     error: toErr,
     warn: toErr,
     debug: toErr,
-    trace: toErr
-  }
-  return {
-    ...Effect.runSync(Console.consoleWith(Effect.succeed)),
-    log: (...args) => Effect.sync(() => toOut(...args)),
-    info: (...args) => Effect.sync(() => toOut(...args)),
-    error: (...args) => Effect.sync(() => toErr(...args)),
-    warn: (...args) => Effect.sync(() => toErr(...args)),
-    debug: (...args) => Effect.sync(() => toErr(...args)),
-    trace: (...args) => Effect.sync(() => toErr(...args)),
+    trace: toErr,
     unsafe
   }
 }

@@ -12,8 +12,21 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { CliFailure, colorEnabled, Io, makeConsole } from "./Io.ts"
 
-const writeAll = (stream: NodeJS.WriteStream) => (text: string) => {
-  stream.write(text)
+/**
+ * Writes, then waits for the stream to drain if its buffer is full: a slow reader slows the writer
+ * instead of the output piling up in memory. A closed reader (`chittyid validate | head`) ends the
+ * process quietly (see {@link layer}), so the wait never hangs.
+ */
+const write = (stream: NodeJS.WriteStream, text: string): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (stream.write(text)) resume(Effect.void)
+    else stream.once("drain", () => resume(Effect.void))
+  })
+
+/** The reader of stdout or stderr went away (EPIPE): stop at once, without a stack trace. */
+const onClosed = (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0)
+  throw error
 }
 
 /**
@@ -29,7 +42,11 @@ const writeAll = (stream: NodeJS.WriteStream) => (text: string) => {
  * @since 0.2.0
  * @category layers
  */
-export const layer: Layer.Layer<Io> = Layer.merge(
+export const layer: Layer.Layer<Io> = Layer.mergeAll(
+  Layer.effectDiscard(Effect.sync(() => {
+    process.stdout.on("error", onClosed)
+    process.stderr.on("error", onClosed)
+  })),
   Layer.succeed(Io, {
     stdinLines: NodeStream.fromReadable<CliFailure, Uint8Array>(
       () => process.stdin,
@@ -38,11 +55,11 @@ export const layer: Layer.Layer<Io> = Layer.merge(
     ).pipe(Stream.decodeText(), Stream.splitLines),
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
-    writeStderr: (text) => Effect.sync(() => writeAll(process.stderr)(text))
+    writeStderr: (text) => write(process.stderr, text)
   }),
   Console.setConsole(makeConsole({
-    out: (line) => writeAll(process.stdout)(`${line}\n`),
-    err: (line) => writeAll(process.stderr)(`${line}\n`),
+    out: (line) => write(process.stdout, `${line}\n`),
+    err: (line) => write(process.stderr, `${line}\n`),
     outColor: colorEnabled(process.stdout.isTTY === true, process.env),
     errColor: colorEnabled(process.stderr.isTTY === true, process.env)
   }))
