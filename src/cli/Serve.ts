@@ -96,7 +96,14 @@ const faultFlags = Options.all({
       }),
       ...Option.match(f.errorRate, {
         onNone: () => ({}),
-        onSome: (rate) => ({ errors: { rate, ...retry, ...targeting } })
+        onSome: (rate) => ({
+          errors: {
+            rate,
+            ...retry,
+            ...targeting,
+            ...Option.match(f.errorPlaceholder, { onNone: () => ({}), onSome: (placeholder) => ({ placeholder }) })
+          }
+        })
       }),
       ...Option.match(f.outage, { onNone: () => ({}), onSome: (mode) => ({ outage: { mode, ...targeting } }) }),
       ...Option.match(f.rateLimitBurst, {
