@@ -49,7 +49,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Stream from "effect/Stream"
 import type { IdServiceBreakers, IdServiceClient } from "./IdServiceClient.ts"
@@ -136,4 +136,20 @@ export class HealthMonitor extends Context.Tag("effect-chittyid/HealthMonitor")<
   static readonly layer: Layer.Layer<HealthMonitor, never, IdServiceClient | IdServiceBreakers | IdServiceConfig> =
     Layer
       .scoped(HealthMonitor, internal.make)
+
+  /**
+   * A monitor with no fiber: nothing runs between calls, so it suits request-scoped runtimes
+   * (Cloudflare Workers, serverless). The state is `Disconnected` until a check; `checkNow` makes
+   * one and updates the state like a scheduled check.
+   *
+   * @since 0.2.0
+   */
+  static readonly layerOnDemand: Layer.Layer<
+    HealthMonitor,
+    never,
+    IdServiceClient | IdServiceBreakers | IdServiceConfig
+  > = Layer.scoped(
+    HealthMonitor,
+    Effect.locally(internal.make, internal.background, false)
+  )
 }

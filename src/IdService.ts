@@ -221,7 +221,12 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
     options: LiveOptions = {}
   ): Layer.Layer<LiveServices, never, HttpClient.HttpClient | IdServiceConfig.IdServiceConfig> =>
     IdService.layerWithoutDependencies.pipe(
-      Layer.provideMerge(Layer.merge(ValidationCache.layer, HealthMonitor.layer)),
+      Layer.provideMerge(
+        Layer.merge(
+          ValidationCache.layer,
+          options.healthMonitor === "onDemand" ? HealthMonitor.layerOnDemand : HealthMonitor.layer
+        )
+      ),
       Layer.provideMerge(IdServiceClient.layerWith(options)),
       Layer.provideMerge(IdServiceBreakers.layer)
     )
@@ -244,7 +249,7 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
   static readonly layerWith = (
     input: IdServiceConfig.Input & LiveOptions
   ): Layer.Layer<LiveServices, ConfigError.ConfigError, HttpClient.HttpClient> =>
-    IdService.layerFromConfig({ transformClient: input.transformClient }).pipe(
+    IdService.layerFromConfig({ transformClient: input.transformClient, healthMonitor: input.healthMonitor }).pipe(
       Layer.provide(IdServiceConfig.IdServiceConfig.layerWith(input))
     )
 
@@ -276,6 +281,14 @@ export type LiveServices = IdService | ValidationCache | HealthMonitor | IdServi
 export interface LiveOptions {
   /** Transforms the `HttpClient` (add headers, tracing, a proxy…), after the base URL is applied. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * `"background"` (default): a fiber checks `/health` every interval for as long as the layer
+   * lives. `"onDemand"`: no fiber and no timer between calls (Workers, serverless); the connection
+   * state changes only through `HealthMonitor.checkNow`.
+   *
+   * @since 0.2.0
+   */
+  readonly healthMonitor?: "background" | "onDemand" | undefined
 }
 
 /**

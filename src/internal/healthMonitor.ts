@@ -8,6 +8,8 @@ import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import { globalValue } from "effect/GlobalValue"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
@@ -114,6 +116,17 @@ export const backoff = (
 ): Schedule.Schedule<[Duration.Duration, number]> =>
   Schedule.exponential(base).pipe(Schedule.union(Schedule.spaced(max)))
 
+/**
+ * Whether {@link make} starts the polling fiber: `false` builds the monitor on demand (request-scoped
+ * runtimes such as Workers), where nothing runs between calls and only `checkNow` checks.
+ *
+ * @internal
+ */
+export const background: FiberRef.FiberRef<boolean> = globalValue(
+  "effect-chittyid/HealthMonitor/background",
+  () => FiberRef.unsafeMake(true)
+)
+
 /** @internal */
 export const make: Effect.Effect<
   HealthMonitor.Service,
@@ -208,7 +221,7 @@ export const make: Effect.Effect<
     )
 
   const annotate = Effect.annotateLogs({ module: "HealthMonitor" })
-  yield* Effect.flatMap(check, cycle).pipe(annotate, Effect.forkScoped)
+  if (yield* FiberRef.get(background)) yield* Effect.flatMap(check, cycle).pipe(annotate, Effect.forkScoped)
 
   return {
     state: Effect.map(SubscriptionRef.get(track), (t) => t.connection),

@@ -180,6 +180,20 @@ const tooLarge = (endpoint: Endpoint, status: number, maxBytes: number, declared
     status
   })
 
+const utf8 = new TextDecoder()
+
+/** The chunks as one UTF-8 string, with web standards only (the core runs in Workers and browsers). */
+const decodeUtf8 = (chunks: ReadonlyArray<Uint8Array>, size: number): string => {
+  if (chunks.length === 1) return utf8.decode(chunks[0])
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.length
+  }
+  return utf8.decode(bytes)
+}
+
 /**
  * Reads an answer's body as text, at most `maxBytes` of it, over any `HttpClient`. A declared
  * `Content-Length` within the cap bounds the body by HTTP's own framing, so it is read whole; one
@@ -220,7 +234,7 @@ const readBody = (
     (read) =>
       read.size > maxBytes
         ? Effect.fail(tooLarge(endpoint, response.status, maxBytes))
-        : Effect.succeed(Buffer.concat(read.chunks, read.size).toString("utf8"))
+        : Effect.succeed(decodeUtf8(read.chunks, read.size))
   )
 }
 
