@@ -900,7 +900,7 @@ export type FallbackId = string & Brand.Brand<"FallbackId">
  * @since 0.1.0
  * @category testing
  */
-export const arbitrary = Arbitrary.make(ChittyId)
+export const arbitrary = /* @__PURE__ */ Arbitrary.make(ChittyId)
 
 /**
  * A generator of fallback IDs, from the Schema's own `Arbitrary`.
@@ -915,4 +915,4 @@ export const arbitrary = Arbitrary.make(ChittyId)
  * @since 0.1.0
  * @category testing
  */
-export const fallbackArbitrary = Arbitrary.make(FallbackId)
+export const fallbackArbitrary = /* @__PURE__ */ Arbitrary.make(FallbackId)

@@ -8,7 +8,7 @@ import { Effect, Either, Redacted, Schema } from "effect"
 import * as ChittyId from "../../src/ChittyId.ts"
 import { ReferenceServer } from "../../src/server/ReferenceServer.ts"
 import { vectors } from "../fixtures.ts"
-import { type Bundle, bundle, serve } from "./harness.ts"
+import { type Bundle, bundle, measureMinimalWorker, serve, sizeBudgetGzip } from "./harness.ts"
 
 const request = (url: string, init?: RequestInit) =>
   Effect.promise(async () => {
@@ -31,6 +31,21 @@ describe("examples/worker.ts in workerd", () => {
         expect(inputs.filter((input) => input.startsWith("node:") || input.includes("node_modules/undici/"))).toEqual(
           []
         )
+      }),
+    60_000
+  )
+
+  it.effect(
+    "the minimal mint + validate Worker stays within its size budget (minified, gzip)",
+    () =>
+      Effect.gen(function*() {
+        const size = yield* Effect.promise(measureMinimalWorker)
+        expect(size.gzip).toBeGreaterThan(0)
+        expect(size.gzip, `${size.gzip} gzip bytes, budget ${sizeBudgetGzip}: run npm run size`).toBeLessThanOrEqual(
+          sizeBudgetGzip
+        )
+        // Schema's Arbitrary (fast-check) is for tests: it must not reach a Worker that does not use it
+        expect(Object.keys(size.bytesByInput).filter((input) => input.includes("node_modules/fast-check/"))).toEqual([])
       }),
     60_000
   )
