@@ -25,6 +25,15 @@ describe("IdServiceConfig", () => {
       expect(settings).toEqual(IdServiceConfig.defaults)
     }))
 
+  it.effect("CHITTY_ID_IDEMPOTENCY: auto by default, honoured or ignored when said, anything else refused", () =>
+    Effect.gen(function*() {
+      expect((yield* readFrom({})).idempotency).toBe("auto")
+      expect((yield* readFrom({ CHITTY_ID_IDEMPOTENCY: "honoured" })).idempotency).toBe("honoured")
+      expect((yield* readFrom({ CHITTY_ID_IDEMPOTENCY: "ignored" })).idempotency).toBe("ignored")
+      const bad = yield* Effect.either(readFrom({ CHITTY_ID_IDEMPOTENCY: "maybe" }))
+      expect(Either.isLeft(bad) && String(bad.left)).toContain("CHITTY_ID_IDEMPOTENCY")
+    }))
+
   it.effect("reads every group from the environment", () =>
     Effect.gen(function*() {
       const settings = yield* readFrom({

@@ -20,11 +20,14 @@ const expected = {
     /** The failure of a mint sent with a wrong token. */
     wrongToken: "Unauthorized",
     /** Whether the service echoes the key on its mint answers (so the client learns keys are kept). */
-    keysHonoured: true
+    keysHonoured: true,
+    /** `replaceFallback` of a placeholder the service never issued (strict: it never will replace it). */
+    neverIssued: "InvalidRequest"
   },
   live: {
     wrongToken: "MintRejected",
-    keysHonoured: false
+    keysHonoured: false,
+    neverIssued: "MintUnavailable"
   }
 } as const satisfies Record<ReferenceServerModule.Profile, unknown>
 
@@ -154,6 +157,12 @@ for (const profile of ReferenceServerModule.profiles) {
 
             const notPlaceholder = yield* Effect.flip(IdService.replaceFallback(replaced.chittyId))
             expect(notPlaceholder._tag).toBe("InvalidRequest")
+            const neverIssued = ChittyId.makeFallback({
+              errorCode: "CERT_UNAVAILABLE",
+              entityType: "A",
+              yearMonth: "0001"
+            })
+            expect((yield* Effect.flip(IdService.replaceFallback(neverIssued)))._tag).toBe(expect_.neverIssued)
           }),
           { breaker: { consecutiveFailures: 100 } }
         ))

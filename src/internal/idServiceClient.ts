@@ -145,6 +145,17 @@ const replacementOf = (
       : Effect.fail(malformedValidate(`asked to replace ${placeholder}, the service replaced ${answer.oldId}`))
   }
   if ("isError" in answer) {
+    if (!answer.canReplace || answer.errorName === "INVALID_REQUEST") {
+      return Effect.fail(
+        new IdServiceError.InvalidRequest({
+          message: `replaceFallback: the service will never replace ${placeholder} (${answer.errorName}): ${
+            answer.message.slice(0, 200)
+          }`,
+          errorCode: answer.errorName,
+          fallbackId: placeholder
+        })
+      )
+    }
     return Effect.fail(
       new IdServiceError.MintUnavailable({
         message: `replaceFallback: the service cannot replace ${placeholder} yet (${answer.errorName}): ${
