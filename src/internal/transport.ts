@@ -305,15 +305,10 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
   Effect.gen(function*() {
     const { config } = options
     const token = config.token
-    const base = (yield* HttpClient.HttpClient).pipe(
-      HttpClient.mapRequest((request) =>
-        request.pipe(
-          HttpClientRequest.prependUrl(config.url),
-          HttpClientRequest.acceptJson
-        )
-      ),
-      options.transformClient ?? identity
-    )
+    // Requests are built with the full URL and `Accept` at once (no `mapRequest` step per call), so
+    // `transformClient` sees them as before: after the base URL is applied.
+    const base = (yield* HttpClient.HttpClient).pipe(options.transformClient ?? identity)
+    const accept = { accept: "application/json" } as const
     const authorized = Option.match(token, {
       onNone: () => Option.none<HttpClient.HttpClient>(),
       onSome: (token) =>
@@ -338,12 +333,15 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       request: HttpClientRequest.HttpClientRequest,
       decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
       timeout: Duration.Duration,
-      deadline?: Deadline
+      deadline?: Deadline,
+      /** Told of every response (any status) before its body is read. */
+      onResponse?: (response: HttpClientResponse.HttpClientResponse) => void
     ): Effect.Effect<A, IdServiceError.IdServiceError> => {
       const attempt = (onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout) =>
         client.execute(request).pipe(
-          Effect.flatMap((response) =>
-            Effect.flatMap(readBody(endpoint, response, config.maxResponseBytes), (text) => {
+          Effect.flatMap((response) => {
+            onResponse?.(response)
+            return Effect.flatMap(readBody(endpoint, response, config.maxResponseBytes), (text) => {
               if (response.status >= 200 && response.status < 300) {
                 return decodeBody(endpoint, response.status, text, decode)
               }
@@ -352,7 +350,7 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
                 (now) => Effect.fail(statusError(endpoint, response, text, now))
               )
             })
-          ),
+          }),
           Effect.catchTags({
             RequestError: (error) => Effect.fail(transportError(endpoint, error, onTimeout)),
             ResponseError: (error) => Effect.fail(transportError(endpoint, error, onTimeout))
@@ -393,26 +391,28 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       })
     }
 
+    const mintUrl = `${config.url}${Api.paths.mint}`
+    const validateUrl = `${config.url}${Api.paths.validate}`
+
     const mint = (call: IdServiceClient.MintCall, deadline?: Deadline) =>
       Effect.flatMap(requireToken("mint"), (client) => {
         let keyEchoed = false
         let replayed = false
-        const watched = HttpClient.tap(client, (response) =>
-          Effect.sync(() => {
-            keyEchoed = response.headers[Api.idempotencyKeyEchoHeader] === call.idempotencyKey
-            replayed = response.headers[Api.idempotentReplayedHeader] === "true"
-          }))
         return send(
           "mint",
-          watched,
-          HttpClientRequest.post(Api.paths.mint, {
+          client,
+          HttpClientRequest.post(mintUrl, {
             urlParams: call.urlParams,
-            headers: { [Api.idempotencyKeyHeader]: call.idempotencyKey },
+            headers: { ...accept, [Api.idempotencyKeyHeader]: call.idempotencyKey },
             body: jsonBody(call.body)
           }),
           decoders.mint,
           config.requestTimeout,
-          deadline
+          deadline,
+          (response) => {
+            keyEchoed = response.headers[Api.idempotencyKeyEchoHeader] === call.idempotencyKey
+            replayed = response.headers[Api.idempotentReplayedHeader] === "true"
+          }
         ).pipe(Effect.map((body): MintAnswer => ({ body, keyEchoed, replayed })))
       })
 
@@ -421,13 +421,13 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
         send(
           "validate",
           client,
-          HttpClientRequest.post(Api.paths.validate, { body: jsonBody(JSON.stringify({ id })) }),
+          HttpClientRequest.post(validateUrl, { headers: accept, body: jsonBody(JSON.stringify({ id })) }),
           decoders.validate,
           config.requestTimeout,
           deadline
         ))
 
-    const healthRequest = HttpClientRequest.get(Api.paths.health)
+    const healthRequest = HttpClientRequest.get(`${config.url}${Api.paths.health}`, { headers: accept })
     const health = (timeout?: Duration.Duration) =>
       send("health", base, healthRequest, decoders.health, timeout ?? config.health.timeout)
 
