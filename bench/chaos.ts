@@ -34,13 +34,14 @@ import * as Report from "./chaos/report.ts"
 import * as Scenarios from "./chaos/scenarios.ts"
 import * as ServerProcess from "./serverProcess.ts"
 
-const usage = `Usage: npm run chaos -- [--json] [--quick] [--strict] [--seed N] [--only a,b] [--verbose]
+const usage = `Usage: npm run chaos -- [--json] [--quick] [--strict] [--seed N] [--only a,b] [--profile P] [--verbose]
 
   --json      print one JSON object {"scenarios":[...]} on stdout and nothing else
   --quick     smaller scenarios
   --strict    exit with code 1 when a target is missed
   --seed N    seed of the server's fault PRNG (default 42)
   --only a,b  run only these scenarios: ${Scenarios.all.map((s) => s.name).join(", ")}
+  --profile P the reference server's profile: strict (the contract, default) or live (as the live service)
   --verbose   the library's logs (Info and up) on stderr
 `
 
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     verbose: { type: "boolean", default: false },
     seed: { type: "string", default: "42" },
     only: { type: "string" },
+    profile: { type: "string", default: "strict" },
     help: { type: "boolean", default: false }
   }
 })
@@ -61,12 +63,17 @@ const { values } = parseArgs({
 const seed = Number(values.seed)
 const only = values.only?.split(",").map((name) => name.trim()).filter((name) => name !== "")
 const unknown = (only ?? []).filter((name) => !Scenarios.all.some((s) => s.name === name))
+const profile = values.profile === "live" || values.profile === "strict" ? values.profile : undefined
 
 if (values.help) {
   console.log(usage)
-} else if (!Number.isInteger(seed) || seed < 0 || unknown.length > 0) {
+} else if (!Number.isInteger(seed) || seed < 0 || unknown.length > 0 || profile === undefined) {
   console.error(
-    unknown.length > 0 ? `chaos: no scenario named ${unknown.join(", ")}` : `chaos: --seed takes a whole number`
+    unknown.length > 0
+      ? `chaos: no scenario named ${unknown.join(", ")}`
+      : profile === undefined
+      ? `chaos: --profile is strict or live`
+      : `chaos: --seed takes a whole number`
   )
   console.error(usage)
   process.exitCode = 2
@@ -76,14 +83,15 @@ if (values.help) {
   const progress = (line: string) => Effect.sync(() => process.stderr.write(`${line}\n`))
 
   const main = Effect.gen(function*() {
-    yield* progress(`chaos: starting the reference server (seed ${seed})…`)
-    const child = yield* ServerProcess.start({ seed })
+    yield* progress(`chaos: starting the reference server (seed ${seed}, profile ${profile})…`)
+    const child = yield* ServerProcess.start({ seed, args: ["--profile", profile] })
     const server = yield* Harness.server(child)
     const results: Array<Scenarios.Result & { readonly durationMs: number }> = []
     for (const scenario of selected) {
       yield* progress(`chaos: ${scenario.name}…`)
       const start = performance.now()
-      const result = yield* Effect.scoped(scenario.run(server, size))
+      const ran = yield* Effect.scoped(scenario.run(server, size))
+      const result = profile === "live" ? Scenarios.againstLive(ran) : ran
       const durationMs = performance.now() - start
       results.push({ ...result, durationMs })
       yield* progress(

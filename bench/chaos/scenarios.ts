@@ -551,7 +551,8 @@ const stalledBodyScenario: Scenario = {
       const limit = Math.round(timeoutMs * 1.1)
       return result(stalledBodyScenario, figures, settingsOf(input, load), [
         atMost("slowest call", figures.maxMs, limit, " ms"),
-        onlyFailures(figures, ["RequestTimeout/attempt", "RequestTimeout/overall"]),
+        // this server never echoes a key: a timed-out mint is not sent again (its outcome is unknown)
+        onlyFailures(figures, ["RequestTimeout/attempt", "RequestTimeout/overall", "MintOutcomeUnknown"]),
         exactly("connections left open that carried a stalled answer", leftOpen, 0)
       ], {
         stalledRequests: hostile.requests(),
@@ -690,6 +691,25 @@ const interruptStorm: Scenario = {
       ], { interruptedCallers: load.calls, validateRequests: after.requests.validate - before.requests.validate })
     })
 }
+
+/**
+ * The targets that hold against the `live` profile (`npm run chaos -- --profile live`). Most
+ * scenarios measure a mechanism of the strict contract (a 503 retried, `Retry-After`, a hung request,
+ * a 400 for deep JSON) that the live service replaces with 200 placeholders; what the client promises
+ * against both is checked instead: nothing minted twice for one call, and no success that is not an
+ * ID the server minted for that call (so never a placeholder). Scenarios against a hostile server of
+ * their own, or without mints, keep their targets: the profile does not change them.
+ */
+export const againstLive = (result: Result): Result =>
+  ownServer.has(result.name) ? result : {
+    ...result,
+    targets: [
+      exactly("duplicates", result.duplicates, 0),
+      exactly("successes not minted by the server for that call (placeholders included)", result.successesNotMinted, 0)
+    ]
+  }
+
+const ownServer: ReadonlySet<string> = new Set(["stalled-body", "huge-body", "interrupt-storm"])
 
 /** Every scenario, in the order they run. */
 export const all: ReadonlyArray<Scenario> = [
