@@ -162,5 +162,18 @@ else
   fail "npm uninstall @effect/platform-node" "$work/uninstall.log"
 fi
 
+# --- effect-chittyid/fetch: the web-standard entry, from the package, over Node's own fetch -----------
+cat >"$app/fetch.mjs" <<'JS'
+import { Effect } from "effect"
+import * as Fetch from "effect-chittyid/fetch"
+import * as IdService from "effect-chittyid/IdService"
+
+const minted = await Effect.runPromise(IdService.mint({ entityType: "thing" }).pipe(Effect.provide(Fetch.layerWorker)))
+console.log(`minted ${minted.chittyId}`)
+JS
+if [ -n "$url" ]; then
+  minted_cleanly "node fetch.mjs mints with effect-chittyid/fetch (layerWorker)" fetch.mjs CHITTY_ID_URL="$url" CHITTY_ID_TOKEN="$token"
+fi
+
 echo "($((SECONDS - start)) s)"
 finish
