@@ -59,6 +59,8 @@ EOF
 if ! (cd "$app" && npm install --no-audit --no-fund --loglevel=error "$tarball" \
   "effect@$effect_user" "@effect/platform@$(version_of @effect/platform)" \
   "@effect/platform-node@$(version_of @effect/platform-node)" "typescript@$(version_of typescript)" \
+  "@effect/cli@$(version_of @effect/cli)" "@effect/printer@$(version_of @effect/printer)" \
+  "@effect/printer-ansi@$(version_of @effect/printer-ansi)" \
   "@types/node@$(version_of @types/node)" "@types/ws@^8" >"$work/install.log" 2>&1); then
   fail "npm install the tarball beside effect@$effect_user" "$work/install.log"
   finish
@@ -124,6 +126,8 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 if [ -n "$url" ]; then pass "chittyid-reference-server listens ($url)"; else fail "chittyid-reference-server listens" "$work/server.err"; fi
+check "npx chittyid parse (the command line's bin, its optional peers installed)" \
+  bash -c "cd '$app' && npx --no-install chittyid parse 03-1-USA-5537-P-2602-0-38 | grep -q 'North America'"
 
 # mints <name> <script> [env…]: exit 0, a valid ID in the output, no runtime version warning.
 mints() {

@@ -11,7 +11,9 @@
  *
  * @since 0.2.0
  */
-import { main } from "../cli/bin.ts"
-import { chittyid } from "../cli/Main.ts"
+import { launch } from "./launch.ts"
 
-main(process.argv.slice(2), chittyid)
+launch("chittyid", async () => {
+  const [{ main }, { chittyid }] = await Promise.all([import("../cli/bin.ts"), import("../cli/Main.ts")])
+  main(process.argv.slice(2), chittyid)
+})

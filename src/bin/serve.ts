@@ -11,7 +11,9 @@
  *
  * @since 0.1.0
  */
-import { main } from "../cli/bin.ts"
-import * as Serve from "../cli/Serve.ts"
+import { launch } from "./launch.ts"
 
-main(process.argv.slice(2), Serve.named("chittyid-reference-server"))
+launch("chittyid-reference-server", async () => {
+  const [{ main }, Serve] = await Promise.all([import("../cli/bin.ts"), import("../cli/Serve.ts")])
+  main(process.argv.slice(2), Serve.named("chittyid-reference-server"))
+})
