@@ -1,6 +1,6 @@
 /**
  * The `chittyid` bin spawned as a user runs it (`tsx src/bin/cli.ts …`): few runs, each costs
- * seconds. `serve` then `mint` against it over loopback; `validate` streaming 200 000 lines of stdin
+ * seconds. `serve` then `mint` against it over loopback; `validate` streaming 300 000 lines of stdin
  * under a small heap, which it survives only by not collecting them.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -67,20 +67,22 @@ describe("chittyid (spawned)", () => {
   )
 
   it.effect(
-    "validate streams 200 000 lines of stdin under a 48 MB heap; exit 1 for the one invalid",
+    "validate streams 300 000 lines of stdin under a 96 MB heap; exit 1 for the one invalid",
     () =>
       Effect.gen(function*() {
         const ids = FastCheck.sample(ChittyId.arbitrary, { numRuns: 1_000, seed: 13 })
-        const total = 200_000
-        const child = spawnCli(["validate"], {}, ["--max-old-space-size=48"])
+        const total = 300_000
+        const child = spawnCli(["validate"], {}, ["--max-old-space-size=96"])
         // Write with back-pressure: the child reads as it validates.
         const feed = async () => {
           const stdin = child.stdin
           if (stdin === null) return
+          stdin.on("error", () => undefined) // the child died: its exit code tells
           for (let i = 0; i < total; i += 1_000) {
             const last = i + 1_000 >= total
             const block = ids.join("\n") + "\n" + (last ? "not-an-id\n" : "")
             if (!stdin.write(block)) await new Promise((resolve) => stdin.once("drain", resolve))
+            if (child.exitCode !== null || child.signalCode !== null) return
           }
           stdin.end()
         }
