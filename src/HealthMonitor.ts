@@ -13,8 +13,9 @@
  * | `Disconnected` (after a failure) | the first reconnect probe starts | `Reconnecting` |
  * | `Disconnected`, `Reconnecting` | a check failed | unchanged |
  *
- * - The first check runs as soon as the layer is built (the state is `Disconnected` until it
- *   answers), then one every `health.interval` (default 30 s) while the service answers.
+ * - Building the layer sends no request: the first check runs one `health.interval` (default 30 s)
+ *   after the build (the state is `Disconnected` until a check answers; call `checkNow` to check
+ *   at once), then one every interval while the service answers.
  * - After a failed check (an error or no answer within `health.timeout`) the state is `Disconnected`;
  *   probes follow after `health.reconnectBase`, doubling, capped at `health.reconnectMax` (1 s, 2 s,
  *   4 s … 60 s by default), and the state is `Reconnecting` from the first probe on. The first probe
@@ -129,7 +130,8 @@ export interface Service {
 export class HealthMonitor extends Context.Tag("effect-chittyid/HealthMonitor")<HealthMonitor, Service>() {
   /**
    * A monitor over the client, breakers and settings in context. Scoped: its polling fiber starts
-   * when the layer is built and is interrupted when the layer's scope closes.
+   * when the layer is built, makes its first check one interval later (building sends no request)
+   * and is interrupted when the layer's scope closes.
    *
    * @since 0.1.0
    */

@@ -22,6 +22,7 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -252,6 +253,30 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
     IdService.layerFromConfig({ transformClient: input.transformClient, healthMonitor: input.healthMonitor }).pipe(
       Layer.provide(IdServiceConfig.IdServiceConfig.layerWith(input))
     )
+
+  /**
+   * The live service with its settings read from `Config`s (as `@effect/ai-openai`'s
+   * `OpenAiClient.layerConfig` does): each setting a plain value or a `Config`, the whole read when
+   * the layer is built. A missing or bad value fails the layer with a `ConfigError`.
+   *
+   * @example
+   * ```ts
+   * import { Config } from "effect"
+   * import { IdService } from "effect-chittyid/IdService"
+   *
+   * const ServiceLive = IdService.layerConfig({
+   *   url: Config.string("MY_ID_SERVICE_URL"),
+   *   token: Config.redacted("MY_ID_SERVICE_TOKEN"),
+   *   health: { interval: Config.duration("MY_HEALTH_INTERVAL").pipe(Config.withDefault("1 minute")) }
+   * })
+   * ```
+   *
+   * @since 0.2.0
+   */
+  static readonly layerConfig = (
+    options: Config.Config.Wrap<IdServiceConfig.Input & LiveOptions>
+  ): Layer.Layer<LiveServices, ConfigError.ConfigError, HttpClient.HttpClient> =>
+    Layer.unwrapEffect(Effect.map(Config.unwrap<IdServiceConfig.Input & LiveOptions>(options), IdService.layerWith))
 
   /**
    * An in-memory service for tests: deterministic sequences, a registry for remote validation, no

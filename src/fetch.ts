@@ -19,6 +19,7 @@
  * @since 0.2.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Layer from "effect/Layer"
@@ -69,6 +70,25 @@ export const layerWith = (
   input: IdServiceConfig.Input & IdServiceModule.LiveOptions
 ): Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> =>
   IdService.layerWith(input).pipe(Layer.provide(FetchHttpClient.layer))
+
+/**
+ * The live `IdService` with its settings read from `Config`s (see `IdService.layerConfig`), over
+ * `fetch`. A missing or bad value fails the layer with a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import * as Fetch from "effect-chittyid/fetch"
+ * const ServiceLive = Fetch.layerConfig({ url: Config.string("MY_URL"), token: Config.redacted("MY_TOKEN") })
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<IdServiceConfig.Input & IdServiceModule.LiveOptions>
+): Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> =>
+  IdService.layerConfig(options).pipe(Layer.provide(FetchHttpClient.layer))
 
 /**
  * The live `IdService` for request-scoped runtimes (Cloudflare Workers, serverless functions):

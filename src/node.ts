@@ -22,6 +22,7 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -170,3 +171,22 @@ export const layerWith = (
   input: IdServiceConfig.Input & IdServiceModule.LiveOptions
 ): Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> =>
   IdService.layerWith(input).pipe(Layer.provide(layerHttpClient))
+
+/**
+ * The live `IdService` with its settings read from `Config`s (see `IdService.layerConfig`), over
+ * the lean undici client. A missing or bad value fails the layer with a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import * as Node from "effect-chittyid/node"
+ * const ServiceLive = Node.layerConfig({ url: Config.string("MY_URL"), token: Config.redacted("MY_TOKEN") })
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<IdServiceConfig.Input & IdServiceModule.LiveOptions>
+): Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> =>
+  IdService.layerConfig(options).pipe(Layer.provide(layerHttpClient))

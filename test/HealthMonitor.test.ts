@@ -82,8 +82,10 @@ const fakeClient = (
 const settle = TestClock.adjust(0)
 
 /**
- * Builds the monitor (first check at once) with a fake service in `initialMode` and a breaker that
- * opens on the first failure and would stay open 10 minutes on its own.
+ * Builds the monitor with a fake service in `initialMode` and a breaker that opens on the first
+ * failure and would stay open 10 minutes on its own. The build happens one interval before time 0,
+ * so the monitor's first scheduled check is at 0 when this returns (the build itself sends none:
+ * see the first test).
  */
 const harness = (initialMode: Mode, health: Parameters<typeof IdServiceConfig.layerWith>[0]["health"] = {}) =>
   Effect.gen(function*() {
@@ -93,6 +95,8 @@ const harness = (initialMode: Mode, health: Parameters<typeof IdServiceConfig.la
     const interrupted = yield* Ref.make(0)
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+    const interval = Duration.toMillis(health.interval ?? Duration.seconds(30))
+    yield* TestClock.setTime(-interval)
     const dependencies = Layer.mergeAll(
       fakeClient(mode, calls, timeouts, interrupted),
       IdServiceBreakers.layerShared.pipe(
@@ -105,6 +109,8 @@ const harness = (initialMode: Mode, health: Parameters<typeof IdServiceConfig.la
       scope
     ).pipe(Effect.orDie)
     yield* settle
+    if ((yield* Ref.get(calls)).length > 0) return yield* Effect.dieMessage("the build sent a health check")
+    yield* TestClock.adjust(interval)
     return {
       monitor: Context.get(context, HealthMonitor),
       breaker: Context.get(context, CircuitBreaker.CircuitBreaker),
@@ -155,7 +161,39 @@ const healthChecks = (result: "ok" | "degraded" | "failed") =>
 // -----------------------------------------------------------------------------
 
 describe("HealthMonitor", () => {
-  it.scoped("checks at once when built, then every 30 s (none at 29 s)", () =>
+  it.scoped("building sends no request: the first check comes one interval later (none at 29 s)", () =>
+    Effect.gen(function*() {
+      const calls = yield* Ref.make<ReadonlyArray<number>>([])
+      const scope = yield* Scope.make()
+      yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+      const context = yield* Layer.buildWithScope(
+        HealthMonitor.layer.pipe(
+          Layer.provide(
+            Layer.merge(
+              fakeClient(
+                yield* Ref.make<Mode>("ok"),
+                calls,
+                yield* Ref.make<ReadonlyArray<number>>([]),
+                yield* Ref.make(0)
+              ),
+              IdServiceBreakers.layer
+            ).pipe(Layer.provideMerge(IdServiceConfig.layerWith({ url: "http://127.0.0.1:1" })))
+          )
+        ),
+        scope
+      ).pipe(Effect.orDie)
+      const monitor = Context.get(context, HealthMonitor)
+      yield* settle
+      expect(yield* calls).toEqual([])
+      expect(yield* monitor.state).toBe("Disconnected")
+      yield* TestClock.adjust("29 seconds")
+      expect(yield* calls).toEqual([])
+      yield* TestClock.adjust("1 second")
+      expect(yield* calls).toEqual([30_000])
+      expect(yield* monitor.state).toBe("Connected")
+    }))
+
+  it.scoped("checks every 30 s (none at 29 s)", () =>
     Effect.gen(function*() {
       const { calls, monitor, timeouts } = yield* harness("ok")
       expect(yield* calls).toEqual([0])

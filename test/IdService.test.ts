@@ -3,7 +3,21 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Cause, Effect, Either, Exit, Layer, Logger, Option, Redacted, Tracer } from "effect"
+import {
+  Cause,
+  Config,
+  ConfigError,
+  ConfigProvider,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  Logger,
+  Option,
+  Redacted,
+  Tracer
+} from "effect"
 import * as ChittyId from "../src/ChittyId.ts"
 import * as CircuitBreaker from "../src/CircuitBreaker.ts"
 import * as IdService from "../src/IdService.ts"
@@ -190,6 +204,25 @@ describe("IdService (live, over loopback HTTP)", () => {
           breaker: { failureRateThreshold: 1, consecutiveFailures: 100 }
         }
       ))
+
+    it.effect("layerConfig: the settings from Configs reach the service", () =>
+      Effect.gen(function*() {
+        const server = yield* ReferenceServer
+        const layer = IdService.IdService.layerConfig({
+          url: Config.succeed(server.url),
+          token: Config.redacted("TOKEN"),
+          health: { interval: Config.succeed(Duration.hours(1)) }
+        }).pipe(
+          Layer.provide(NodeHttpClient.layerUndici),
+          Layer.provide(
+            Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["TOKEN", Redacted.value(server.token)]])))
+          )
+        )
+        const minted = yield* Effect.scoped(Effect.provide(IdService.mint({ entityType: "P" }), layer))
+        expect(minted.fallback).toBe(false)
+        expect(yield* Effect.scoped(Effect.provide(IdService.validate(minted.chittyId, { remote: true }), layer)))
+          .toMatchObject({ valid: true, source: "service" })
+      }))
 
     it.effect("no token: Unauthorized before any request; a wrong token: Unauthorized from the service", () =>
       Effect.gen(function*() {
@@ -378,6 +411,32 @@ describe("IdService (live, over loopback HTTP)", () => {
         }
       }))
   })
+
+  it.effect("layerConfig reads its settings from Configs: a missing or bad value is a ConfigError", () =>
+    Effect.gen(function*() {
+      const build = (env: ReadonlyArray<readonly [string, string]>) =>
+        Effect.scoped(Layer.build(
+          IdService.IdService.layerConfig({
+            url: Config.string("MY_URL"),
+            token: Config.redacted("MY_TOKEN"),
+            health: { interval: Config.duration("MY_INTERVAL").pipe(Config.withDefault(Duration.hours(1))) }
+          }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        )).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env))))
+      const missing = yield* Effect.either(build([["MY_URL", "https://id.example.com"]]))
+      expect(Either.isLeft(missing) && ConfigError.isConfigError(missing.left) && String(missing.left)).toContain(
+        "MY_TOKEN"
+      )
+      const badDuration = yield* Effect.either(
+        build([["MY_URL", "https://id.example.com"], ["MY_TOKEN", "t"], ["MY_INTERVAL", "soon"]])
+      )
+      expect(Either.isLeft(badDuration) && ConfigError.isConfigError(badDuration.left) && String(badDuration.left))
+        .toContain("MY_INTERVAL")
+      const badUrl = yield* Effect.either(build([["MY_URL", "not a url"], ["MY_TOKEN", "t"]]))
+      expect(Either.isLeft(badUrl) && ConfigError.isConfigError(badUrl.left) && String(badUrl.left))
+        .toContain("CHITTY_ID_URL")
+      expect(Either.isRight(yield* Effect.either(build([["MY_URL", "https://id.example.com"], ["MY_TOKEN", "t"]]))))
+        .toBe(true)
+    }))
 
   it.effect("a bad CHITTY_ID_URL fails layer construction with a clear message", () =>
     Effect.gen(function*() {

@@ -221,7 +221,15 @@ export const make: Effect.Effect<
     )
 
   const annotate = Effect.annotateLogs({ module: "HealthMonitor" })
-  if (yield* FiberRef.get(background)) yield* Effect.flatMap(check, cycle).pipe(annotate, Effect.forkScoped)
+  // The first check waits one interval, like every later one: building the layer sends no request.
+  if (yield* FiberRef.get(background)) {
+    yield* Effect.sleep(settings.interval).pipe(
+      Effect.zipRight(check),
+      Effect.flatMap(cycle),
+      annotate,
+      Effect.forkScoped
+    )
+  }
 
   return {
     state: Effect.map(SubscriptionRef.get(track), (t) => t.connection),
