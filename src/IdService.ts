@@ -280,12 +280,37 @@ export class IdService extends Context.Tag("effect-chittyid/IdService")<IdServic
 
   /**
    * An in-memory service for tests: deterministic sequences, a registry for remote validation, no
-   * network. Mints follow the same rules as the service (format, entity types, defaults).
+   * network. Mints follow the same rules as the service (format, entity types, defaults). It
+   * provides the same services as the live layer, so code that uses them runs without the network:
+   * a `ValidationCache` over the registry (the live cache with the default capacity and TTLs, so
+   * `invalidate` and hits behave as live), a `HealthMonitor` always `Connected` with no fiber
+   * (`checkNow` answers an ok check) and real `IdServiceBreakers` with the default settings
+   * (`isolate` one and `health` reports it; the in-memory calls do not run through them).
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { IdService } from "effect-chittyid/IdService"
+   * import { IdServiceBreakers } from "effect-chittyid/IdServiceClient"
+   *
+   * const degraded = Effect.gen(function*() {
+   *   const breakers = yield* IdServiceBreakers
+   *   yield* breakers.mint.isolate
+   *   return (yield* (yield* IdService).health).status // "degraded"
+   * }).pipe(Effect.provide(IdService.layerTest()))
+   * ```
    *
    * @since 0.1.0
    */
-  static readonly layerTest = (options?: TestOptions): Layer.Layer<IdService> =>
-    Layer.effect(IdService, internalTest.make(options))
+  static readonly layerTest = (options?: TestOptions): Layer.Layer<LiveServices> =>
+    Layer.scopedContext(
+      Effect.map(internalTest.make(options), (parts) =>
+        Context.make(IdService, parts.service).pipe(
+          Context.add(ValidationCache, parts.cache),
+          Context.add(HealthMonitor, parts.monitor),
+          Context.add(IdServiceBreakers, parts.breakers)
+        ))
+    )
 }
 
 /**

@@ -205,6 +205,21 @@ describe("IdService (live, over loopback HTTP)", () => {
         }
       ))
 
+    it.effect("building the live layer and a local-only validate send no request (no GET /health at build)", () =>
+      Effect.gen(function*() {
+        const server = yield* ReferenceServer
+        yield* server.reset
+        const layer = IdService.IdService.layerWith({ url: server.url, token: server.token }).pipe(
+          Layer.provide(NodeHttpClient.layerUndici)
+        )
+        const result = yield* Effect.scoped(Effect.provide(
+          Effect.zipLeft(IdService.validate(vectors.valid[0]!.id), Effect.sleep("200 millis")),
+          layer
+        ))
+        expect(result.valid).toBe(true)
+        expect((yield* server.counts).requests).toEqual({ mint: 0, validate: 0, health: 0, other: 0 })
+      }))
+
     it.effect("layerConfig: the settings from Configs reach the service", () =>
       Effect.gen(function*() {
         const server = yield* ReferenceServer

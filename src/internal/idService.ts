@@ -137,15 +137,10 @@ export const make: Effect.Effect<
         return Effect.succeed(MintRequest.permanentAnswer(id, parts, "local"))
       }
       return cache.get(id as ChittyId.ChittyId).pipe(
-        Effect.map(({ answer, cached }): IdService.ValidationResult => {
-          if (cached) counts.validate.cache++
+        Effect.map((result): IdService.ValidationResult => {
+          if (result.cached) counts.validate.cache++
           else counts.validate.service++
-          return MintRequest.permanentAnswer(
-            id,
-            parts,
-            cached ? "cache" : "service",
-            answer.valid ? undefined : answer.unknown ? MintRequest.neverIssuedReason : answer.error
-          )
+          return MintRequest.remoteAnswer(id, parts, result)
         }),
         // No span here: a cache hit costs a few microseconds and a span would triple that. The
         // remote call, when there is one, has its own `ChittyId.validate` span (IdServiceClient).
@@ -185,32 +180,9 @@ export const make: Effect.Effect<
       )
     })
 
-  const breakerStates = Effect.all({
-    mint: Effect.map(breakers.mint.state, breakerEvents.stateName),
-    validate: Effect.map(breakers.validate.state, breakerEvents.stateName)
-  })
-
-  const health: Effect.Effect<Observability.HealthReport> = Effect.gen(function*() {
-    const connection = yield* monitor.state
-    const lastCheck = yield* monitor.lastCheck
-    const each = yield* breakerStates
-    const breakerState = breakerEvents.worst([each.mint, each.validate])
-    const cacheStats = yield* cache.stats
-    const status = connection === "Connected" && breakerState === "Closed"
-      ? "ok"
-      : connection === "Connected" || connection === "Degraded"
-      ? "degraded"
-      : "down"
-    return {
-      status,
-      connection,
-      breaker: breakerState,
-      breakers: each,
-      cache: cacheStats,
-      lastCheck,
-      latencyMs: lastCheck?.latencyMs
-    } satisfies Observability.HealthReport
-  }).pipe(Effect.withSpan("ChittyId.health", { captureStackTrace: false }))
+  const health: Effect.Effect<Observability.HealthReport> = healthReport(monitor, breakers, cache).pipe(
+    Effect.withSpan("ChittyId.health", { captureStackTrace: false })
+  )
 
   // Every subscriber of `events` reads from its own bounded buffer: a slow one loses the oldest
   // events (counted in `droppedEvents`) instead of holding every event since it subscribed.
@@ -256,3 +228,39 @@ export const make: Effect.Effect<
 
   return { mint, validate, replaceFallback, health, stats, events } satisfies IdService.Service
 })
+
+/**
+ * The health report from the monitor, the breakers and the cache: the live and the test service
+ * both report through here.
+ *
+ * @internal
+ */
+export const healthReport = (
+  monitor: HealthMonitor["Type"],
+  breakers: IdServiceBreakers["Type"],
+  cache: ValidationCache["Type"]
+): Effect.Effect<Observability.HealthReport> =>
+  Effect.gen(function*() {
+    const connection = yield* monitor.state
+    const lastCheck = yield* monitor.lastCheck
+    const each = yield* Effect.all({
+      mint: Effect.map(breakers.mint.state, breakerEvents.stateName),
+      validate: Effect.map(breakers.validate.state, breakerEvents.stateName)
+    })
+    const breakerState = breakerEvents.worst([each.mint, each.validate])
+    const cacheStats = yield* cache.stats
+    const status = connection === "Connected" && breakerState === "Closed"
+      ? "ok"
+      : connection === "Connected" || connection === "Degraded"
+      ? "degraded"
+      : "down"
+    return {
+      status,
+      connection,
+      breaker: breakerState,
+      breakers: each,
+      cache: cacheStats,
+      lastCheck,
+      latencyMs: lastCheck?.latencyMs
+    } satisfies Observability.HealthReport
+  })

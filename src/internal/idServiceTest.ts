@@ -4,22 +4,76 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
+import type * as HealthMonitor from "../HealthMonitor.ts"
 import type * as IdService from "../IdService.ts"
+import type * as IdServiceClient from "../IdServiceClient.ts"
+import * as IdServiceConfig from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import type * as Observability from "../Observability.ts"
+import * as ValidationCache from "../ValidationCache.ts"
+import * as breakerEvents from "./breaker.ts"
+import { healthReport } from "./idService.ts"
 import * as MintRequest from "./mintRequest.ts"
+
+/** What `IdService.layerTest` provides: the service and the same parts as the live layer. */
+export interface Parts {
+  readonly service: IdService.Service
+  readonly cache: ValidationCache.Service
+  readonly monitor: HealthMonitor.Service
+  readonly breakers: IdServiceClient.Breakers
+}
+
+/** A monitor that is always `Connected`, with no fiber: `checkNow` answers an ok check at once. */
+const connectedMonitor: Effect.Effect<HealthMonitor.Service> = Effect.map(
+  Ref.make<{ readonly lastCheck: Observability.HealthCheck | undefined; readonly checks: number }>({
+    lastCheck: undefined,
+    checks: 0
+  }),
+  (track): HealthMonitor.Service => ({
+    state: Effect.succeed("Connected"),
+    changes: Stream.make<[Observability.ConnectionState]>("Connected"),
+    lastCheck: Effect.map(Ref.get(track), (t) => t.lastCheck),
+    checkNow: Effect.flatMap(Clock.currentTimeMillis, (at) => {
+      const check: Observability.HealthCheck = { at, ok: true, latencyMs: 0, detail: "ok" }
+      return Effect.as(Ref.update(track, (t) => ({ lastCheck: check, checks: t.checks + 1 })), check)
+    }),
+    events: Stream.empty,
+    stats: Effect.map(Ref.get(track), (t) => ({ checks: t.checks, failures: 0, connection: "Connected" }))
+  })
+)
 
 const SEQUENCE_SPACE = 10_000
 
-export const make = (options: IdService.TestOptions = {}): Effect.Effect<IdService.Service> =>
+export const make = (options: IdService.TestOptions = {}): Effect.Effect<Parts, never, Scope.Scope> =>
   Effect.gen(function*() {
     const startedAt = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
     const registry = new Set<string>()
+    // The cache and the breakers are the live ones with the default settings; the cache asks the registry.
+    const cache = yield* ValidationCache.make({
+      ...IdServiceConfig.defaults.cache,
+      lookup: (id) =>
+        Effect.map(Clock.currentTimeMillis, (now): Api.ValidateResponse => {
+          const timestamp = new Date(now).toISOString()
+          return registry.has(id)
+            ? { success: true, valid: true, components: Api.componentsOf(ChittyId.parseOrThrow(id)), timestamp }
+            : { success: true, valid: false, error: Api.unknownIdError, timestamp }
+        })
+    })
+    const breakers = yield* Effect.provideService(
+      breakerEvents.make,
+      IdServiceConfig.IdServiceConfig,
+      IdServiceConfig.defaults
+    )
+    const monitor = yield* connectedMonitor
     const sequences = new Map<string, number>()
     const idempotency = new Map<string, { readonly request: string; readonly result: IdService.MintResult }>()
     /** Placeholders issued, with the request each stands for, and their replacement once minted. */
@@ -130,24 +184,25 @@ export const make = (options: IdService.TestOptions = {}): Effect.Effect<IdServi
       })
 
     const validate = (id: string, validateOptions?: IdService.ValidateOptions) =>
-      Effect.sync((): IdService.ValidationResult => {
+      Effect.suspend((): Effect.Effect<IdService.ValidationResult, IdServiceError.IdServiceError> => {
         counts.validate.calls++
         const local = MintRequest.validateLocally(id)
         if (Either.isLeft(local)) {
           counts.validate.local++
-          return local.left
+          return Effect.succeed(local.left)
         }
         const parts = local.right
         if (!(validateOptions?.remote ?? options.remoteValidation ?? false)) {
           counts.validate.local++
-          return MintRequest.permanentAnswer(id, parts, "local")
+          return Effect.succeed(MintRequest.permanentAnswer(id, parts, "local"))
         }
-        counts.validate.service++
-        return MintRequest.permanentAnswer(
-          id,
-          parts,
-          "service",
-          registry.has(id) ? undefined : MintRequest.neverIssuedReason
+        return cache.get(id as ChittyId.ChittyId).pipe(
+          Effect.map((result) => {
+            if (result.cached) counts.validate.cache++
+            else counts.validate.service++
+            return MintRequest.remoteAnswer(id, parts, result)
+          }),
+          Effect.tapError(() => Effect.sync(() => counts.validate.failed++))
         )
       })
 
@@ -186,37 +241,28 @@ export const make = (options: IdService.TestOptions = {}): Effect.Effect<IdServi
         return Effect.succeed(replacement)
       })
 
-    const cache: Observability.CacheStats = { hits: 0, misses: 0, evictions: 0, size: 0, capacity: 0 }
-
-    const health = Effect.succeed<Observability.HealthReport>({
-      status: "ok",
-      connection: "Connected",
-      breaker: "Closed",
-      breakers: { mint: "Closed", validate: "Closed" },
-      cache,
-      lastCheck: undefined,
-      latencyMs: undefined
+    const stats = Effect.gen(function*(): Effect.fn.Return<Observability.ClientStats> {
+      const breakerStats = yield* breakerEvents.stats(breakers)
+      return {
+        startedAt,
+        mint: { ...counts.mint },
+        validate: { ...counts.validate },
+        requests: { sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0, keysHonoured: true },
+        breaker: breakerStats.total,
+        breakers: breakerStats.each,
+        droppedEvents: 0,
+        cache: yield* cache.stats,
+        health: yield* monitor.stats
+      }
     })
 
-    const closedBreaker: Observability.BreakerStats = {
-      state: "Closed",
-      opened: 0,
-      halfOpened: 0,
-      closed: 0,
-      rejected: 0
+    const service: IdService.Service = {
+      mint,
+      validate,
+      replaceFallback,
+      health: healthReport(monitor, breakers, cache),
+      stats,
+      events: Stream.merge(breakerEvents.events(breakers), cache.evictions)
     }
-
-    const stats = Effect.sync((): Observability.ClientStats => ({
-      startedAt,
-      mint: { ...counts.mint },
-      validate: { ...counts.validate },
-      requests: { sent: { mint: 0, validate: 0, health: 0 }, failures: {}, retries: 0, keysHonoured: true },
-      breaker: closedBreaker,
-      breakers: { mint: closedBreaker, validate: closedBreaker },
-      droppedEvents: 0,
-      cache,
-      health: { checks: 0, failures: 0, connection: "Connected" }
-    }))
-
-    return { mint, validate, replaceFallback, health, stats, events: Stream.empty } satisfies IdService.Service
+    return { service, cache, monitor, breakers }
   })

@@ -11,6 +11,7 @@ import * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import type * as IdService from "../IdService.ts"
 import * as IdServiceError from "../IdServiceError.ts"
+import type * as ValidationCache from "../ValidationCache.ts"
 import { withoutStack } from "./noStack.ts"
 
 /** A mint request after the local checks. */
@@ -153,6 +154,22 @@ export const permanentAnswer = (
   reason === undefined
     ? { chittyId: id, valid: true, kind: "permanent", parts, source }
     : { chittyId: id, valid: false, kind: "permanent", parts, reason, source }
+
+/**
+ * The answer about a locally valid permanent ID from the validation cache (a hit, or the service's
+ * answer): the live and the test service both read the cache through here.
+ */
+export const remoteAnswer = (
+  id: string,
+  parts: ChittyId.PermanentParts,
+  { answer, cached }: ValidationCache.Result
+): IdService.ValidationResult =>
+  permanentAnswer(
+    id,
+    parts,
+    cached ? "cache" : "service",
+    answer.valid ? undefined : answer.unknown ? neverIssuedReason : answer.error
+  )
 
 /**
  * The permanent ID that replaced placeholder `old`, checked locally like a mint answer: a permanent
