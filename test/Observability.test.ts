@@ -5,6 +5,7 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, layer } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Layer, Metric, Stream } from "effect"
+import { HealthMonitor } from "../src/HealthMonitor.ts"
 import * as IdService from "../src/IdService.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import * as Observability from "../src/Observability.ts"
@@ -85,6 +86,9 @@ describe("Observability of the live IdService", () => {
         expect(stats.requests.retries).toBe(1)
         expect(stats.cache).toMatchObject({ hits: 1, misses: 1, size: 1 })
         expect(stats.breaker).toMatchObject({ state: "Closed", opened: 0, rejected: 0 })
+        // the build sent no health check: one now, and the health report shows it
+        expect(stats.health.checks).toBe(0)
+        yield* Effect.flatMap(HealthMonitor, (monitor) => monitor.checkNow)
         const health = yield* IdService.health
         expect(health).toMatchObject({ status: "ok", connection: "Connected", breaker: "Closed" })
       }).pipe(Effect.provide(live())))

@@ -52,11 +52,19 @@ describe("effect-chittyid/fetch", () => {
         expect((yield* server.counts).requests.health).toBe(1)
       }))
 
-    it.scoped("in the background (the default), the monitor checks as soon as the layer is built", () =>
+    it.scoped("in the background (the default), the monitor's first check comes one interval after the build", () =>
       Effect.gen(function*() {
         const server = yield* ReferenceServer
         yield* server.reset
-        yield* Layer.build(against(server))
+        yield* Layer.build(
+          Fetch.layerWith({
+            url: server.url,
+            token: server.token,
+            retry: { maxRetries: 0 },
+            health: { interval: "1 second" }
+          })
+        )
+        expect((yield* server.counts).requests.health).toBe(0) // building sends no request
         const counts = yield* poll(server.counts, (c) => c.requests.health >= 1, {
           every: "50 millis",
           within: "10 seconds"
