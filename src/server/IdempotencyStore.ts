@@ -22,6 +22,7 @@
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import { sweepExpired } from "./internal/expiry.ts"
 import * as Json from "./internal/json.ts"
 
 /**
@@ -114,13 +115,7 @@ export const make = <A, E>(options?: {
   const capacity = Math.max(1, options?.capacity ?? defaultCapacity)
   const ttlMillis = Math.max(0, options?.ttlMillis ?? defaultTtlMillis)
   const entries = new Map<string, Entry<A, E>>()
-  const sweep = (now: number) => {
-    // Insertion order is claim order and the TTL is constant: the expired keys come first.
-    for (const [key, entry] of entries) {
-      if (entry.expiresAt > now) break
-      entries.delete(key)
-    }
-  }
+  const sweep = (now: number) => sweepExpired(entries, now)
   return {
     claim: (key, fingerprint) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>

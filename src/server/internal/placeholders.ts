@@ -14,6 +14,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as Api from "../../Api.ts"
 import type * as ChittyId from "../../ChittyId.ts"
+import { sweepExpired } from "./expiry.ts"
 
 /** What a replacement needs to mint for the request that got the placeholder. */
 export interface PendingRequest {
@@ -43,13 +44,7 @@ export const defaultCapacity = 10_000
 
 export const make = (options: { readonly capacity: number; readonly ttlMillis: number }): Placeholders => {
   const entries = new Map<string, Pending>()
-  const sweep = (now: number) => {
-    // Insertion order is issue order and the TTL is constant: the expired ones come first.
-    for (const [id, entry] of entries) {
-      if (entry.expiresAt > now) break
-      entries.delete(id)
-    }
-  }
+  const sweep = (now: number) => sweepExpired(entries, now)
   return {
     remember: (id, request) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
