@@ -8,6 +8,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Option } from "effect"
 import * as ChittyId from "effect-chittyid/ChittyId"
+import { HealthMonitor } from "effect-chittyid/HealthMonitor"
 import * as IdService from "effect-chittyid/IdService"
 import * as Live from "./live.ts"
 
@@ -88,6 +89,8 @@ const program = Effect.gen(function*() {
     )
   }
 
+  // the monitor's first scheduled check comes one interval (30 s) after the build: check now instead
+  yield* Effect.flatMap(HealthMonitor, (monitor) => monitor.checkNow)
   const health = yield* ids.health
   const stats = yield* ids.stats
   yield* Console.log("\nHealth:")
