@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "examples/testing.ts"],
+    // The fleet suites' shared Redis: REDIS_URL, else one started for the run when redis-server exists.
+    globalSetup: ["test/redisGlobalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "threads"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { ping, skipRedisSuites, startRedis } from "./redis.ts"
+import { ping, sharedRedisUrl, skipRedisSuites, startRedis } from "./redis.ts"
 
 describe.skipIf(skipRedisSuites)("test Redis (the fleet suites' own redis-server)", () => {
   it.scopedLive("starts on a free port, stops, and starts again on the same port", () =>
@@ -13,5 +13,12 @@ describe.skipIf(skipRedisSuites)("test Redis (the fleet suites' own redis-server
       expect(Either.isLeft(down)).toBe(true)
       yield* redis.start
       yield* ping(redis.port)
+    }))
+
+  it.live("the shared instance (REDIS_URL, or the run's own from the global setup) answers PING", () =>
+    Effect.gen(function*() {
+      const url = new URL(yield* sharedRedisUrl)
+      expect(url.protocol).toBe("redis:")
+      yield* ping(Number(url.port), 2_000)
     }))
 })

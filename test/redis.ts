@@ -1,150 +1,39 @@
 /**
- * Real Redis for the fleet suites: a `redis-server` of this test's own (spawned on a free loopback
- * port, no persistence, killed with the scope), which a test can stop and start again on the same
- * port to play "Redis down" and "Redis back".
- *
- * Policy: the Redis suites need `redis-server` on PATH (or `REDIS_SERVER=/path/to/redis-server`).
- * `.ci/run` installs it when it is missing. Without it, the suites are skipped on a developer's
- * machine, and FAIL under `CI=true` (a skipped suite in CI would hide a broken fleet mode).
+ * Real Redis for the fleet suites (see `test/redisServer.ts` for the servers themselves and the
+ * policy), and the shared instance of the run: `REDIS_URL`, or the one `test/redisGlobalSetup.ts`
+ * started. Suites sharing it use a key prefix of their own ({@link uniquePrefix}).
  */
-import { Data, Effect, Schedule, type Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import * as fs from "node:fs"
-import * as net from "node:net"
-import * as os from "node:os"
-import * as path from "node:path"
+import { Effect } from "effect"
+import { inject } from "vitest"
+import { envRedisUrl, RedisUnavailable } from "./redisServer.ts"
 
-const findBinary = (): string | undefined => {
-  const explicit = process.env["REDIS_SERVER"]
-  if (explicit !== undefined && explicit !== "") return explicit
-  for (const dir of (process.env["PATH"] ?? "").split(path.delimiter)) {
-    if (dir === "") continue
-    const candidate = path.join(dir, "redis-server")
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK)
-      return candidate
-    } catch {
-      // not in this directory
-    }
+export * from "./redisServer.ts"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The shared test Redis's URL from `test/redisGlobalSetup.ts`; `""` when there is none. */
+    readonly redisUrl: string
   }
-  for (const candidate of ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server"]) {
-    if (fs.existsSync(candidate)) return candidate
-  }
-  return undefined
 }
 
-/** The `redis-server` binary the suites use, if any. */
-export const redisServerBinary: string | undefined = findBinary()
-
 /**
- * `true` when the Redis suites must be skipped: no `redis-server` and not in CI. In CI they run and
- * fail with a message that says what is missing.
+ * The shared test Redis: `REDIS_URL`, else the instance `test/redisGlobalSetup.ts` started for this
+ * run. Fails (never skips) when there is none: call it only in suites guarded by {@link skipRedisSuites}.
  */
-export const skipRedisSuites: boolean = redisServerBinary === undefined && process.env["CI"] !== "true"
-
-export class RedisUnavailable extends Data.TaggedError("RedisUnavailable")<{ readonly message: string }> {}
-
-/** A free loopback TCP port (listen on port 0, read it, close). */
-export const freePort: Effect.Effect<number> = Effect.async<number>((resume) => {
-  const server = net.createServer()
-  server.unref()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
+export const sharedRedisUrl: Effect.Effect<string, RedisUnavailable> = Effect.suspend(() => {
+  const url = envRedisUrl() ?? inject("redisUrl")
+  return url === undefined || url === ""
+    ? Effect.fail(
+      new RedisUnavailable({
+        message:
+          "no shared test Redis: set REDIS_URL or install redis-server (.ci/run installs it: apt-get install redis-server)"
+      })
+    )
+    : Effect.succeed(url)
 })
 
-/** Sends `PING` over a raw socket; succeeds when the server answers `+PONG`. */
-export const ping = (port: number, timeoutMs = 500): Effect.Effect<void, RedisUnavailable> =>
-  Effect.async<void, RedisUnavailable>((resume) => {
-    const socket = net.connect({ host: "127.0.0.1", port })
-    let answer = ""
-    const done = (error?: string) => {
-      socket.destroy()
-      resume(error === undefined ? Effect.void : Effect.fail(new RedisUnavailable({ message: error })))
-    }
-    socket.setTimeout(timeoutMs, () => done(`no answer to PING on port ${port} within ${timeoutMs} ms`))
-    socket.on("error", (error) => done(`PING on port ${port}: ${error.message}`))
-    socket.on("connect", () => socket.write("PING\r\n"))
-    socket.on("data", (chunk) => {
-      answer += chunk.toString("utf8")
-      if (answer.includes("\r\n")) done(answer.startsWith("+PONG") ? undefined : `unexpected answer ${answer}`)
-    })
-    return Effect.sync(() => socket.destroy())
-  })
+let prefixes = 0
 
-/** A running test Redis. */
-export interface TestRedis {
-  readonly port: number
-  readonly url: string
-  /** Kills the server (SIGKILL: no goodbye to clients) and waits until it is gone. */
-  readonly stop: Effect.Effect<void>
-  /** Starts it again on the same port (empty: no persistence) and waits until it answers. */
-  readonly start: Effect.Effect<void, RedisUnavailable>
-}
-
-const waitExit = (child: ChildProcess): Effect.Effect<void> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Effect.void
-    : Effect.async<void>((resume) => {
-      child.once("exit", () => resume(Effect.void))
-    })
-
-/**
- * Starts a `redis-server` of the test's own on a free loopback port, with no persistence and its
- * working directory in a fresh temporary folder; killed and cleaned up when the scope closes.
- */
-export const startRedis: Effect.Effect<TestRedis, RedisUnavailable, Scope.Scope> = Effect.gen(
-  function*() {
-    const binary = redisServerBinary
-    if (binary === undefined) {
-      return yield* new RedisUnavailable({
-        message:
-          "redis-server is not installed: the fleet suites need it (.ci/run installs it: apt-get install redis-server)"
-      })
-    }
-    const port = yield* freePort
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "chittyid-redis-"))),
-      (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
-    )
-    let child: ChildProcess | undefined
-    const spawnOnce = Effect.sync(() => {
-      child = spawn(binary, [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        dir,
-        "--protected-mode",
-        "no",
-        "--loglevel",
-        "warning"
-      ], { stdio: "ignore" })
-    })
-    const stop = Effect.suspend(() => {
-      const current = child
-      if (current === undefined) return Effect.void
-      child = undefined
-      current.kill("SIGKILL")
-      return waitExit(current)
-    })
-    const start = Effect.zipRight(
-      Effect.zipRight(stop, spawnOnce),
-      ping(port).pipe(
-        Effect.retry(Schedule.spaced("25 millis").pipe(Schedule.upTo("10 seconds"))),
-        Effect.mapError((error) =>
-          new RedisUnavailable({ message: `redis-server did not start on port ${port}: ${error.message}` })
-        )
-      )
-    )
-    yield* Effect.acquireRelease(start, () => stop)
-    return { port, url: `redis://127.0.0.1:${port}`, stop, start }
-  }
-)
+/** A key prefix no other suite or test in this run uses, for tests on the shared Redis. */
+export const uniquePrefix = (label: string): string =>
+  `chittyid-test:${label}:${process.pid}:${Date.now().toString(36)}:${++prefixes}:`
