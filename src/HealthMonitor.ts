@@ -9,12 +9,13 @@
  * |---|---|---|
  * | any | a check answered `status: "ok"` | `Connected` |
  * | any | a check answered another status | `Degraded` |
- * | `Connected`, `Degraded` | a check failed | `Disconnected` |
+ * | (build) | | `Unchecked` |
+ * | `Unchecked`, `Connected`, `Degraded` | a check failed | `Disconnected` |
  * | `Disconnected` (after a failure) | the first reconnect probe starts | `Reconnecting` |
  * | `Disconnected`, `Reconnecting` | a check failed | unchanged |
  *
  * - Building the layer sends no request: the first check runs one `health.interval` (default 30 s)
- *   after the build (the state is `Disconnected` until a check answers; call `checkNow` to check
+ *   after the build (the state is `Unchecked` until then, and `health` says `unknown`; call `checkNow` to check
  *   at once), then one every interval while the service answers.
  * - After a failed check (an error or no answer within `health.timeout`) the state is `Disconnected`;
  *   probes follow after `health.reconnectBase`, doubling, capped at `health.reconnectMax` (1 s, 2 s,
@@ -141,7 +142,7 @@ export class HealthMonitor extends Context.Tag("effect-chittyid/HealthMonitor")<
 
   /**
    * A monitor with no fiber: nothing runs between calls, so it suits request-scoped runtimes
-   * (Cloudflare Workers, serverless). The state is `Disconnected` until a check; `checkNow` makes
+   * (Cloudflare Workers, serverless). The state is `Unchecked` until a check; `checkNow` makes
    * one and updates the state like a scheduled check.
    *
    * @since 0.2.0

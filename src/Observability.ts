@@ -90,13 +90,15 @@ export const metrics = {
  *
  * - `Connected`: the last check answered `ok`.
  * - `Degraded`: the service answered, but its status is not `ok`.
- * - `Disconnected`: the last check failed; no reconnect under way yet (also the state before the first check).
+ * - `Disconnected`: the last check failed; no reconnect under way yet.
  * - `Reconnecting`: probing again with backoff after failures.
+ * - `Unchecked`: no check has answered or failed yet (the state from the build until the first check;
+ *   the monitor sends no request at build). Since 0.2.0.
  *
  * @since 0.1.0
  * @category models
  */
-export type ConnectionState = "Connected" | "Degraded" | "Disconnected" | "Reconnecting"
+export type ConnectionState = "Connected" | "Degraded" | "Disconnected" | "Reconnecting" | "Unchecked"
 
 /**
  * The state of the circuit breaker, as reported.
@@ -298,8 +300,12 @@ export interface HealthCheck {
  * @category models
  */
 export interface HealthReport {
-  /** `ok` when connected with the breaker closed; `degraded` when reachable but not all well; `down` otherwise. */
-  readonly status: "ok" | "degraded" | "down"
+  /**
+   * `ok` when connected with the breakers closed; `degraded` when reachable but not all well;
+   * `unknown` before the first health check while no breaker is open (nothing is known to be wrong:
+   * call `HealthMonitor.checkNow` to know); `down` otherwise.
+   */
+  readonly status: "ok" | "degraded" | "unknown" | "down"
   readonly connection: ConnectionState
   /** The least healthy of the breakers' states. */
   readonly breaker: BreakerStateName

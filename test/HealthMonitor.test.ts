@@ -185,7 +185,7 @@ describe("HealthMonitor", () => {
       const monitor = Context.get(context, HealthMonitor)
       yield* settle
       expect(yield* calls).toEqual([])
-      expect(yield* monitor.state).toBe("Disconnected")
+      expect(yield* monitor.state).toBe("Unchecked")
       yield* TestClock.adjust("29 seconds")
       expect(yield* calls).toEqual([])
       yield* TestClock.adjust("1 second")
@@ -212,7 +212,7 @@ describe("HealthMonitor", () => {
       expect(last).toMatchObject({ at: 120_000, ok: true, detail: "ok" })
     }))
 
-  it.scoped("starts Disconnected and stays so when the first check fails", () =>
+  it.scoped("goes from Unchecked to Disconnected, and stays so, when the first check fails", () =>
     Effect.gen(function*() {
       const { monitor } = yield* harness("down")
       expect(yield* monitor.state).toBe("Disconnected")

@@ -44,11 +44,15 @@ describe("effect-chittyid/fetch", () => {
         yield* server.reset
         const context = yield* Layer.build(against(server, "onDemand"))
         const monitor = yield* Effect.provide(HealthMonitor, context)
+        const ids = yield* Effect.provide(IdService.IdService, context)
         yield* Effect.sleep("300 millis") // a background monitor checks at once
         expect((yield* server.counts).requests.health).toBe(0)
-        expect(yield* monitor.state).toBe("Disconnected")
+        // Not checked yet: not claimed to be down, nor to be fine.
+        expect(yield* monitor.state).toBe("Unchecked")
+        expect(yield* ids.health).toMatchObject({ status: "unknown", connection: "Unchecked", lastCheck: undefined })
         yield* monitor.checkNow
         expect(yield* monitor.state).toBe("Connected")
+        expect((yield* ids.health).status).toBe("ok")
         expect((yield* server.counts).requests.health).toBe(1)
       }))
 

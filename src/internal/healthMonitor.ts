@@ -45,7 +45,7 @@ interface Track {
 }
 
 const initial: Track = {
-  connection: "Disconnected",
+  connection: "Unchecked",
   lastCheck: undefined,
   checks: 0,
   failures: 0,
@@ -57,7 +57,10 @@ const isUp = (outcome: Outcome): boolean => outcome.result !== "failed"
 
 const isDown = (outcome: Outcome): boolean => outcome.result === "failed"
 
-/** The state a check leads to. A failure moves an answering connection to `Disconnected` and leaves a lost one as it is. */
+/**
+ * The state a check leads to. A failure moves an answering (or not yet checked) connection to
+ * `Disconnected` and leaves a lost one as it is.
+ */
 const afterCheck = (track: Track, outcome: Outcome, now: number): Track => {
   const up = isUp(outcome)
   return {
@@ -65,7 +68,7 @@ const afterCheck = (track: Track, outcome: Outcome, now: number): Track => {
       ? "Connected"
       : outcome.result === "degraded"
       ? "Degraded"
-      : track.connection === "Connected" || track.connection === "Degraded"
+      : track.connection === "Connected" || track.connection === "Degraded" || track.connection === "Unchecked"
       ? "Disconnected"
       : track.connection,
     lastCheck: outcome.check,
@@ -92,15 +95,19 @@ const logChange = (from: Observability.ConnectionState, to: Observability.Connec
   switch (to) {
     case "Connected":
       // The first connection is routine; coming back after trouble is logged at Info elsewhere.
-      return (from === "Disconnected" || from === "Reconnecting" ? Effect.logDebug : Effect.logInfo)(
-        "ChittyID service connected"
-      ).pipe(Effect.annotateLogs(annotations))
+      return (from === "Disconnected" || from === "Reconnecting" || from === "Unchecked"
+        ? Effect.logDebug
+        : Effect.logInfo)(
+          "ChittyID service connected"
+        ).pipe(Effect.annotateLogs(annotations))
     case "Degraded":
       return Effect.logWarning("ChittyID service degraded").pipe(Effect.annotateLogs(annotations))
     case "Disconnected":
       return Effect.logWarning("ChittyID service unreachable").pipe(Effect.annotateLogs(annotations))
     case "Reconnecting":
       return Effect.logDebug("reconnecting to the ChittyID service").pipe(Effect.annotateLogs(annotations))
+    case "Unchecked":
+      return Effect.void
   }
 }
 

@@ -253,6 +253,8 @@ export const healthReport = (
       ? "ok"
       : connection === "Connected" || connection === "Degraded"
       ? "degraded"
+      : connection === "Unchecked" && breakerState === "Closed"
+      ? "unknown"
       : "down"
     return {
       status,
