@@ -315,6 +315,39 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
 }) {}
 
 /**
+ * The mint's line could not be written to the audit log (`MintAudit`, mode `"required"`): the
+ * mint's outcome is known but was not recorded, so it is not handed out silently. `chittyId` is the
+ * ID (or placeholder) the service answered, when it answered one, so the caller loses nothing;
+ * `mintError` is the mint's own failure (tag and message), when it failed. Not retryable: fix the
+ * audit log (disk full, permissions, a missing directory) first.
+ *
+ * @example
+ * ```ts
+ * import { AuditWriteFailed } from "effect-chittyid/IdServiceError"
+ * new AuditWriteFailed({ message: "audit log /var/log/mints.jsonl: no space left", path: "/var/log/mints.jsonl" })
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class AuditWriteFailed extends Schema.TaggedError<AuditWriteFailed>("effect-chittyid/AuditWriteFailed")(
+  "AuditWriteFailed",
+  {
+    message: Schema.String,
+    /** The audit log (a file path, or `memory`). */
+    path: Schema.String,
+    /** What the mint came to: `minted`, `placeholder` or `failed`. */
+    outcome: Schema.optional(Schema.Literal("minted", "placeholder", "failed")),
+    /** The ID or placeholder the service answered: keep it, it was minted. */
+    chittyId: Schema.optional(Schema.String),
+    /** The mint's own failure, `Tag: message`, when it failed. */
+    mintError: Schema.optional(Schema.String),
+    /** The `Idempotency-Key` of the mint: pass it back to retry the same mint. */
+    idempotencyKey: Schema.optional(Schema.String)
+  }
+) {}
+
+/**
  * Every failure of `IdService`.
  *
  * @example
@@ -340,6 +373,7 @@ export type IdServiceError =
   | MalformedResponse
   | CircuitOpen
   | IdempotencyConflict
+  | AuditWriteFailed
 
 /**
  * Schema of every failure (for RPC, logs, persistence).
@@ -366,7 +400,8 @@ export const IdServiceError: Schema.Union<[
   typeof ConnectionError,
   typeof MalformedResponse,
   typeof CircuitOpen,
-  typeof IdempotencyConflict
+  typeof IdempotencyConflict,
+  typeof AuditWriteFailed
 ]> = Schema.Union(
   InvalidRequest,
   Unauthorized,
@@ -379,7 +414,8 @@ export const IdServiceError: Schema.Union<[
   ConnectionError,
   MalformedResponse,
   CircuitOpen,
-  IdempotencyConflict
+  IdempotencyConflict,
+  AuditWriteFailed
 )
 
 /**
@@ -401,7 +437,7 @@ const retryableTags: ReadonlySet<string> = new Set([
 /**
  * Is this failure worth retrying? `ServiceUnavailable`, `RequestTimeout` (per attempt),
  * `ConnectionError`, `RateLimited` and `MintUnavailable` are; `InvalidRequest`, `Unauthorized`,
- * `MintRejected`, `MintOutcomeUnknown`, `IdempotencyConflict`, `MalformedResponse`, `CircuitOpen` and an overall timeout are not.
+ * `MintRejected`, `MintOutcomeUnknown`, `IdempotencyConflict`, `MalformedResponse`, `CircuitOpen`, `AuditWriteFailed` and an overall timeout are not.
  *
  * @example
  * ```ts
@@ -476,5 +512,7 @@ export const withIdempotencyKey = (error: IdServiceError, idempotencyKey: string
       return new CircuitOpen({ ...error, message: error.message, idempotencyKey })
     case "IdempotencyConflict":
       return new IdempotencyConflict({ ...error, message: error.message, idempotencyKey })
+    case "AuditWriteFailed":
+      return new AuditWriteFailed({ ...error, message: error.message, idempotencyKey })
   }
 }

@@ -19,6 +19,7 @@ import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
 import { ValidationCache } from "../ValidationCache.ts"
 import * as breakerEvents from "./breaker.ts"
+import * as MintAudit from "./mintAudit.ts"
 import * as MintRequest from "./mintRequest.ts"
 
 const newIdempotencyKey = (): string => crypto.randomUUID()
@@ -37,6 +38,8 @@ export const make: Effect.Effect<
   const monitor = yield* HealthMonitor
   const breakers = yield* IdServiceBreakers
   const startedAt = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+  // A `MintAudit` in context when the layer is built records every mint; without one, nothing changes.
+  const audit = yield* Effect.serviceOption(MintAudit.Tag)
 
   const counts = {
     mint: { calls: 0, succeeded: 0, failed: 0, fallbacks: 0 },
@@ -226,7 +229,14 @@ export const make: Effect.Effect<
     }
   })
 
-  return { mint, validate, replaceFallback, health, stats, events } satisfies IdService.Service
+  return {
+    mint: Option.isSome(audit) ? MintAudit.audited(audit.value, mint, newIdempotencyKey) : mint,
+    validate,
+    replaceFallback,
+    health,
+    stats,
+    events
+  } satisfies IdService.Service
 })
 
 /**

@@ -22,6 +22,7 @@ import type * as Observability from "../Observability.ts"
 import * as ValidationCache from "../ValidationCache.ts"
 import * as breakerEvents from "./breaker.ts"
 import { healthReport } from "./idService.ts"
+import * as MintAudit from "./mintAudit.ts"
 import * as MintRequest from "./mintRequest.ts"
 
 /** What `IdService.layerTest` provides: the service and the same parts as the live layer. */
@@ -56,6 +57,8 @@ const SEQUENCE_SPACE = 10_000
 export const make = (options: IdService.TestOptions = {}): Effect.Effect<Parts, never, Scope.Scope> =>
   Effect.gen(function*() {
     const startedAt = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+    // As the live service: a `MintAudit` in context at build records every mint.
+    const audit = yield* Effect.serviceOption(MintAudit.Tag)
     const registry = new Set<string>()
     // The cache and the breakers are the live ones with the default settings; the cache asks the registry.
     const cache = yield* ValidationCache.make({
@@ -257,7 +260,7 @@ export const make = (options: IdService.TestOptions = {}): Effect.Effect<Parts, 
     })
 
     const service: IdService.Service = {
-      mint,
+      mint: Option.isSome(audit) ? MintAudit.audited(audit.value, mint) : mint,
       validate,
       replaceFallback,
       health: healthReport(monitor, breakers, cache),
