@@ -31,7 +31,7 @@
  *   recovery; the breaker judges the calls, the monitor judges the connection.
  * - Every state change is a `ConnectionChanged` event and a log line (`Warning` when the service is
  *   lost or degraded, `Info` when it is back, `Debug` otherwise); every check counts in
- *   `chittyid_health_checks_total{result = ok | degraded | failed}`.
+ *   `chittyid.health.checks{chittyid.health.result = ok | degraded | failed}`.
  * - Closing the layer's scope interrupts the fiber and ends the `events` stream. Between checks the
  *   fiber is asleep on the `Clock`: nothing runs, so monitoring costs next to nothing.
  *

@@ -124,7 +124,7 @@ export class IdServiceBreakers extends Context.Tag("effect-chittyid/IdServiceBre
 >() {
   /**
    * Two breakers (`mint`, `validate`) with the `breaker` settings of `IdServiceConfig`, their state
-   * kept in the `chittyid_breaker_state` gauge labelled by `operation`.
+   * kept in the `chittyid.breaker.state` gauge labelled by `chittyid.operation`.
    *
    * @since 0.2.0
    */

@@ -4,16 +4,10 @@
  * `IdService.health`. Spans are named `ChittyId.mint`, `ChittyId.validate` and `ChittyId.health`.
  * No metric, span or event carries the token or metadata values.
  *
- * | metric | type | labels |
- * |---|---|---|
- * | `chittyid_requests_total` | counter | `endpoint`, `outcome` (`ok` or the error tag) |
- * | `chittyid_request_duration_ms` | histogram | `endpoint` |
- * | `chittyid_retries_total` | counter | `endpoint` |
- * | `chittyid_breaker_state` | gauge (0 closed, 1 half-open, 2 open, 3 isolated) | — |
- * | `chittyid_breaker_transitions_total` | counter | `to` |
- * | `chittyid_breaker_rejections_total` | counter | — |
- * | `chittyid_cache_hits_total`, `chittyid_cache_misses_total`, `chittyid_cache_evictions_total` | counter | — |
- * | `chittyid_health_checks_total` | counter | `result` (`ok`, `degraded`, `failed`) |
+ * Metric names follow OpenTelemetry's semantic conventions (`http.client.request.duration` in seconds
+ * with `http.request.method`, `server.address`, `server.port`, `http.response.status_code`,
+ * `error.type`), the client's own have the `chittyid.` prefix (`chittyid.mints`, `chittyid.retries`,
+ * `chittyid.breaker.state`, …); `docs/telemetry.md` lists each with its attributes and unit.
  *
  * @example
  * ```ts
@@ -30,7 +24,11 @@ import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 
 /**
- * The client's metrics. Labels are added where they are recorded (`Metric.tagged`).
+ * The client's metrics. Names and attributes follow OpenTelemetry's semantic conventions where one
+ * exists (`http.client.request.duration` in seconds, with `http.request.method`, `server.address`,
+ * `server.port`, `url.template`, `http.response.status_code` and `error.type`); the client's own carry
+ * the `chittyid.` prefix. Attributes are added where the metric is recorded; `docs/telemetry.md` lists
+ * them all. `effect-chittyid/Telemetry` exports them to Prometheus or an OpenTelemetry collector.
  *
  * @example
  * ```ts
@@ -43,47 +41,112 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
  * @category metrics
  */
 export const metrics = {
-  requests: Metric.counter("chittyid_requests_total", {
-    description: "HTTP requests sent to the ChittyID service, by endpoint and outcome",
+  /**
+   * One HTTP attempt, in seconds (its count is the number of requests sent). Attributes
+   * `http.request.method`, `server.address`, `server.port`, `url.template`, and
+   * `http.response.status_code` when an answer came, `error.type` (the error's tag) when it failed.
+   */
+  requestDuration: Metric.histogram(
+    "http.client.request.duration",
+    MetricBoundaries.fromIterable([
+      0.0005,
+      0.001,
+      0.0025,
+      0.005,
+      0.01,
+      0.025,
+      0.05,
+      0.075,
+      0.1,
+      0.25,
+      0.5,
+      0.75,
+      1,
+      2.5,
+      5,
+      7.5,
+      10
+    ]),
+    "Duration of HTTP client requests to the ChittyID service"
+  ),
+  /** Logical mints, by `chittyid.outcome` (`minted`, `placeholder`, `failed`) and `error.type` when failed. */
+  mints: Metric.counter("chittyid.mints", {
+    description: "Mint calls, by outcome",
     incremental: true
   }),
-  requestDuration: Metric.histogram(
-    "chittyid_request_duration_ms",
-    MetricBoundaries.exponential({ start: 0.25, factor: 2, count: 18 }),
-    "Latency of one HTTP attempt in milliseconds, by endpoint"
-  ),
-  retries: Metric.counter("chittyid_retries_total", {
+  /**
+   * Validations, by `chittyid.outcome` (`valid`, `invalid`, `failed`), `chittyid.validation.source`
+   * (`local`, `cache`, `service`; absent when failed) and `error.type` when failed.
+   */
+  validations: Metric.counter("chittyid.validations", {
+    description: "Validate calls, by outcome and where the answer came from",
+    incremental: true
+  }),
+  /** Retries scheduled, by `chittyid.endpoint` (`mint`, `validate`). */
+  retries: Metric.counter("chittyid.retries", {
     description: "Retries scheduled, by endpoint",
     incremental: true
   }),
-  breakerState: Metric.gauge("chittyid_breaker_state", {
+  /** By `chittyid.operation` (`mint`, `validate`): 0 closed, 1 half-open, 2 open, 3 isolated. */
+  breakerState: Metric.gauge("chittyid.breaker.state", {
     description: "Circuit breaker state: 0 closed, 1 half-open, 2 open, 3 isolated"
   }),
-  breakerTransitions: Metric.counter("chittyid_breaker_transitions_total", {
-    description: "Circuit breaker transitions, by target state",
+  /** By `chittyid.operation` and `chittyid.breaker.to` (`Closed`, `HalfOpen`, `Open`, `Isolated`). */
+  breakerTransitions: Metric.counter("chittyid.breaker.transitions", {
+    description: "Circuit breaker transitions, by operation and target state",
     incremental: true
   }),
-  breakerRejections: Metric.counter("chittyid_breaker_rejections_total", {
-    description: "Calls rejected by the open circuit breaker without a request",
+  /** By `chittyid.operation`: calls failed with `CircuitOpen` before any request. */
+  breakerRejections: Metric.counter("chittyid.breaker.rejections", {
+    description: "Calls rejected by an open circuit breaker without a request, by operation",
     incremental: true
   }),
-  cacheHits: Metric.counter("chittyid_cache_hits_total", {
+  cacheHits: Metric.counter("chittyid.cache.hits", {
     description: "Validation cache hits",
     incremental: true
   }),
-  cacheMisses: Metric.counter("chittyid_cache_misses_total", {
+  cacheMisses: Metric.counter("chittyid.cache.misses", {
     description: "Validation cache misses",
     incremental: true
   }),
-  cacheEvictions: Metric.counter("chittyid_cache_evictions_total", {
+  cacheEvictions: Metric.counter("chittyid.cache.evictions", {
     description: "Validation cache evictions (capacity)",
     incremental: true
   }),
-  healthChecks: Metric.counter("chittyid_health_checks_total", {
+  /** By `chittyid.health.result` (`ok`, `degraded`, `failed`). */
+  healthChecks: Metric.counter("chittyid.health.checks", {
     description: "Health checks, by result",
     incremental: true
   })
 } as const
+
+/**
+ * The unit of each metric of {@link metrics}, by metric name, in the UCUM notation OpenTelemetry uses
+ * (`s` for seconds, `{mint}` for a count of mints). Effect's `Metric` has no unit of its own:
+ * `effect-chittyid/Telemetry` reads them from here.
+ *
+ * @example
+ * ```ts
+ * import * as Observability from "effect-chittyid/Observability"
+ * Observability.units["http.client.request.duration"] // "s"
+ * ```
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const units: Readonly<Record<string, string>> = {
+  "http.client.request.duration": "s",
+  "chittyid.mints": "{mint}",
+  "chittyid.validations": "{validation}",
+  "chittyid.retries": "{retry}",
+  "chittyid.breaker.state": "{state}",
+  "chittyid.breaker.transitions": "{transition}",
+  "chittyid.breaker.rejections": "{call}",
+  "chittyid.cache.hits": "{lookup}",
+  "chittyid.cache.misses": "{lookup}",
+  "chittyid.cache.evictions": "{entry}",
+  "chittyid.health.checks": "{check}"
+}
 
 /**
  * The connection to the service as the health monitor sees it.

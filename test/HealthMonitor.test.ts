@@ -152,7 +152,7 @@ const capturingLogger = (lines: Array<string>) =>
 const gaps = (times: ReadonlyArray<number>): Array<number> => times.slice(1).map((t, i) => t - times[i]!)
 
 const healthChecks = (result: "ok" | "degraded" | "failed") =>
-  Metric.value(Metric.tagged(Observability.metrics.healthChecks, "result", result)).pipe(
+  Metric.value(Metric.tagged(Observability.metrics.healthChecks, "chittyid.health.result", result)).pipe(
     Effect.map((state) => state.count)
   )
 

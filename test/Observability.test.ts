@@ -4,12 +4,12 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, layer } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Metric, Stream } from "effect"
+import { Chunk, Effect, Fiber, Layer, Stream } from "effect"
 import { HealthMonitor } from "../src/HealthMonitor.ts"
 import * as IdService from "../src/IdService.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
-import * as Observability from "../src/Observability.ts"
 import { ReferenceServer } from "../src/server/ReferenceServer.ts"
+import * as MetricValues from "./metric-values.ts"
 
 const live = (input: Partial<IdServiceConfig.Input> = {}) =>
   Layer.unwrapEffect(
@@ -23,30 +23,51 @@ const live = (input: Partial<IdServiceConfig.Input> = {}) =>
       }).pipe(Layer.provide(NodeHttpClient.layerUndici)))
   )
 
-const requests = (endpoint: string, outcome: string) =>
-  Metric.value(
-    Metric.tagged(Observability.metrics.requests, "endpoint", endpoint).pipe(Metric.tagged("outcome", outcome))
-  ).pipe(Effect.map((state) => state.count))
-
-const counter = (metric: Metric.Metric.Counter<number>) => Effect.map(Metric.value(metric), (state) => state.count)
+/** HTTP attempts at one path of the server at `url`, with these attributes. */
+const requests = (url: string, path: string, attributes: Record<string, string | number | undefined>) =>
+  MetricValues.count("http.client.request.duration", {
+    "http.request.method": "POST",
+    "server.address": "127.0.0.1",
+    "server.port": new URL(url).port,
+    "url.template": path,
+    ...attributes
+  })
 
 /** Every metric this suite reads, as one snapshot, so a test asserts deltas. */
-const snapshot = Effect.all({
-  mintOk: requests("mint", "ok"),
-  mintRateLimited: requests("mint", "RateLimited"),
-  mintMalformed: requests("mint", "MalformedResponse"),
-  validateOk: requests("validate", "ok"),
-  retries: counter(Metric.tagged(Observability.metrics.retries, "endpoint", "mint")),
-  cacheHits: counter(Observability.metrics.cacheHits),
-  cacheMisses: counter(Observability.metrics.cacheMisses),
-  toOpen: counter(
-    Metric.tagged(Observability.metrics.breakerTransitions, "to", "Open").pipe(Metric.tagged("operation", "mint"))
-  ),
-  durationCount: Effect.map(
-    Metric.value(Metric.tagged(Observability.metrics.requestDuration, "endpoint", "mint")),
-    (state) => state.count
-  )
-})
+const snapshot = (url: string) =>
+  Effect.all({
+    mintOk: requests(url, "/v1/mint", { "http.response.status_code": 200, "error.type": undefined }),
+    mintRateLimited: requests(url, "/v1/mint", { "http.response.status_code": 429, "error.type": "RateLimited" }),
+    mintMalformed: requests(url, "/v1/mint", { "error.type": "MalformedResponse" }),
+    validateOk: requests(url, "/api/validate", { "http.response.status_code": 200, "error.type": undefined }),
+    durationCount: requests(url, "/v1/mint", {}),
+    minted: MetricValues.count("chittyid.mints", { "chittyid.outcome": "minted" }),
+    mintFailed: MetricValues.count("chittyid.mints", { "chittyid.outcome": "failed" }),
+    validLocal: MetricValues.count("chittyid.validations", {
+      "chittyid.outcome": "valid",
+      "chittyid.validation.source": "local"
+    }),
+    invalidLocal: MetricValues.count("chittyid.validations", {
+      "chittyid.outcome": "invalid",
+      "chittyid.validation.source": "local"
+    }),
+    validCache: MetricValues.count("chittyid.validations", {
+      "chittyid.outcome": "valid",
+      "chittyid.validation.source": "cache"
+    }),
+    validService: MetricValues.count("chittyid.validations", {
+      "chittyid.outcome": "valid",
+      "chittyid.validation.source": "service"
+    }),
+    retries: MetricValues.count("chittyid.retries", { "chittyid.endpoint": "mint" }),
+    cacheHits: MetricValues.count("chittyid.cache.hits"),
+    cacheMisses: MetricValues.count("chittyid.cache.misses"),
+    toOpen: MetricValues.count("chittyid.breaker.transitions", {
+      "chittyid.operation": "mint",
+      "chittyid.breaker.to": "Open"
+    }),
+    rejected: MetricValues.count("chittyid.breaker.rejections", { "chittyid.operation": "mint" })
+  })
 
 const delta = <K extends string>(before: Record<K, number>, after: Record<K, number>) =>
   Object.fromEntries(Object.keys(before).map((key) => [key, after[key as K] - before[key as K]])) as Record<K, number>
@@ -57,7 +78,7 @@ describe("Observability of the live IdService", () => {
       Effect.gen(function*() {
         const server = yield* ReferenceServer
         yield* server.reset
-        const before = yield* snapshot
+        const before = yield* snapshot(server.url)
         const minted = yield* IdService.mint({ entityType: "P" })
         yield* IdService.mint({ entityType: "L" })
         yield* server.setFaults({ rateLimit: { burst: 1, retryAfter: 0, endpoints: ["mint"] } })
@@ -66,17 +87,24 @@ describe("Observability of the live IdService", () => {
         yield* IdService.validate(minted.chittyId, { remote: true })
         yield* IdService.validate(minted.chittyId)
         yield* IdService.validate("not-an-id", { remote: true })
-        const after = yield* snapshot
+        const after = yield* snapshot(server.url)
         expect(delta(before, after)).toEqual({
           mintOk: 3,
           mintRateLimited: 1,
           mintMalformed: 0,
           validateOk: 1,
+          durationCount: 4,
+          minted: 3,
+          mintFailed: 0,
+          validLocal: 1,
+          invalidLocal: 1,
+          validCache: 1,
+          validService: 1,
           retries: 1,
           cacheHits: 1,
           cacheMisses: 1,
           toOpen: 0,
-          durationCount: 4
+          rejected: 0
         })
         const stats = yield* IdService.stats
         expect(stats.mint).toEqual({ calls: 3, succeeded: 3, failed: 0, fallbacks: 0 })
@@ -105,7 +133,7 @@ describe("Observability of the live IdService", () => {
           Effect.fork
         )
         yield* Effect.sleep("20 millis")
-        const before = yield* snapshot
+        const before = yield* snapshot(server.url)
         yield* server.setFaults({ errors: { rate: 1, endpoints: ["mint"] } })
         // two calls fail after their retries (1 + 1 attempts each) and open the breaker; the third is
         // rejected at once, without a request
@@ -119,9 +147,11 @@ describe("Observability of the live IdService", () => {
           { _tag: "BreakerTransition", operation: "mint", from: "Closed", to: "Open", reason: "ConsecutiveFailures" }
         ])
         for (let i = 1; i < events.length; i++) expect(events[i - 1]!.at).toBeLessThanOrEqual(events[i]!.at)
-        const after = yield* snapshot
+        const after = yield* snapshot(server.url)
         expect(after.toOpen - before.toOpen).toBe(1)
         expect(after.retries - before.retries).toBe(2)
+        expect(after.rejected - before.rejected).toBe(1)
+        expect(after.mintFailed - before.mintFailed).toBe(3)
         expect((yield* server.counts).requests.mint).toBe(4)
         expect((yield* IdService.stats).breaker).toMatchObject({ state: "Open", opened: 1, rejected: 1 })
         // minting trouble opened the mint breaker only

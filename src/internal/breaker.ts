@@ -60,7 +60,7 @@ const makeOne = (settings: IdServiceConfigModule.Settings["breaker"], operation:
   Effect.gen(function*() {
     const breaker = yield* CircuitBreaker.make(options(settings, operation))
     const transitions = yield* breaker.subscribe
-    const gauge = Metric.tagged(Observability.metrics.breakerState, "operation", operation)
+    const gauge = Metric.tagged(Observability.metrics.breakerState, "chittyid.operation", operation)
     yield* Metric.set(gauge, 0)
     yield* transitions.take.pipe(
       Effect.flatMap((transition) =>
@@ -68,9 +68,9 @@ const makeOne = (settings: IdServiceConfigModule.Settings["breaker"], operation:
           Metric.set(gauge, gaugeValue[transition.to]),
           Metric.increment(
             Metric.tagged(
-              Metric.tagged(Observability.metrics.breakerTransitions, "to", transition.to),
-              "operation",
-              operation
+              Metric.tagged(Observability.metrics.breakerTransitions, "chittyid.operation", operation),
+              "chittyid.breaker.to",
+              transition.to
             )
           )
         )

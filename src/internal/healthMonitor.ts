@@ -151,9 +151,9 @@ export const make: Effect.Effect<
     PubSub.shutdown
   )
   const counters: Record<Result, Metric.Metric.Counter<number>> = {
-    ok: Metric.tagged(Observability.metrics.healthChecks, "result", "ok"),
-    degraded: Metric.tagged(Observability.metrics.healthChecks, "result", "degraded"),
-    failed: Metric.tagged(Observability.metrics.healthChecks, "result", "failed")
+    ok: Metric.tagged(Observability.metrics.healthChecks, "chittyid.health.result", "ok"),
+    degraded: Metric.tagged(Observability.metrics.healthChecks, "chittyid.health.result", "degraded"),
+    failed: Metric.tagged(Observability.metrics.healthChecks, "chittyid.health.result", "failed")
   }
 
   /** Publishes and logs what a step changed; runs inside the step, so events keep their order. */

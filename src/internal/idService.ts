@@ -6,6 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
@@ -19,6 +20,7 @@ import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
 import { ValidationCache } from "../ValidationCache.ts"
 import * as breakerEvents from "./breaker.ts"
+import * as CallMetrics from "./callMetrics.ts"
 import * as MintAudit from "./mintAudit.ts"
 import * as MintRequest from "./mintRequest.ts"
 
@@ -132,12 +134,12 @@ export const make: Effect.Effect<
       const local = MintRequest.validateLocally(id)
       if (Either.isLeft(local)) {
         counts.validate.local++
-        return Effect.succeed(local.left)
+        return counted(local.left)
       }
       const parts = local.right
       if (!(options?.remote ?? settings.remoteValidation)) {
         counts.validate.local++
-        return Effect.succeed(MintRequest.permanentAnswer(id, parts, "local"))
+        return counted(MintRequest.permanentAnswer(id, parts, "local"))
       }
       return cache.get(id as ChittyId.ChittyId).pipe(
         Effect.map((result): IdService.ValidationResult => {
@@ -145,11 +147,18 @@ export const make: Effect.Effect<
           else counts.validate.service++
           return MintRequest.remoteAnswer(id, parts, result)
         }),
+        Effect.tap((answer) => Metric.increment(CallMetrics.validated(answer))),
         // No span here: a cache hit costs a few microseconds and a span would triple that. The
         // remote call, when there is one, has its own `ChittyId.validate` span (IdServiceClient).
-        Effect.tapError(() => Effect.sync(() => counts.validate.failed++))
+        Effect.tapError((error) => {
+          counts.validate.failed++
+          return Metric.increment(CallMetrics.validateFailed(error._tag))
+        })
       )
     })
+
+  const counted = (answer: IdService.ValidationResult) =>
+    Effect.as(Metric.increment(CallMetrics.validated(answer)), answer)
 
   const replaceFallback = (placeholder: string): Effect.Effect<IdService.Minted, IdServiceError.IdServiceError> =>
     Effect.suspend(() => {
@@ -230,7 +239,8 @@ export const make: Effect.Effect<
   })
 
   return {
-    mint: Option.isSome(audit) ? MintAudit.audited(audit.value, mint, newIdempotencyKey) : mint,
+    // counted as the caller sees it: refused locally, or failed because it could not be audited, too
+    mint: CallMetrics.countMints(Option.isSome(audit) ? MintAudit.audited(audit.value, mint, newIdempotencyKey) : mint),
     validate,
     replaceFallback,
     health,

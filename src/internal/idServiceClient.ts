@@ -5,81 +5,63 @@
  * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
-import * as MetricLabel from "effect/MetricLabel"
 import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as Api from "../Api.ts"
+import * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import type * as IdServiceClient from "../IdServiceClient.ts"
 import { IdServiceConfig } from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
 import * as Retry from "../Retry.ts"
+import * as MetricLabels from "./metricLabels.ts"
 import * as MintRequest from "./mintRequest.ts"
 import * as Placeholder from "./placeholder.ts"
 import * as Transport from "./transport.ts"
 
 type Endpoint = Transport.Endpoint
 
-const endpoints: ReadonlyArray<Endpoint> = ["mint", "validate", "health"]
-
-/**
- * `metric` with `labels` fixed once. `Metric.tagged` merges its labels into a new array on every
- * update, so Effect's hook cache (keyed by that array) always misses and the registry builds and
- * hashes a new `MetricKey` per call; here the same array is passed every time and the cached hook is
- * found at once. Labels added by the caller (`Effect.labelMetrics`) are merged as `Metric.tagged` does.
- */
-const labelled = <Type, In, Out>(
-  metric: Metric.Metric<Type, In, Out>,
-  labels: ReadonlyArray<MetricLabel.MetricLabel>
-): Metric.Metric<Type, In, Out> => {
-  const withExtra = (extra: ReadonlyArray<MetricLabel.MetricLabel>) =>
-    extra.length === 0 ? labels : Arr.union(labels, extra)
-  return Metric.make(
-    metric.keyType,
-    (input, extra) => metric.unsafeUpdate(input, withExtra(extra)),
-    (extra) => metric.unsafeValue(withExtra(extra)),
-    (input, extra) => metric.unsafeModify(input, withExtra(extra))
-  )
+const methods: Record<Endpoint, string> = { mint: "POST", validate: "POST", health: "GET" }
+const templates: Record<Endpoint, string> = {
+  mint: Api.paths.mint,
+  validate: Api.paths.validate,
+  health: Api.paths.health
 }
 
-const label = MetricLabel.make
+/** `server.address` and `server.port` of the service's URL (the scheme's port when it names none). */
+const serverOf = (url: string): { readonly address: string; readonly port: number } => {
+  const parsed = new URL(url)
+  const port = parsed.port !== "" ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80
+  return { address: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port }
+}
 
-/** Metrics per endpoint, labelled once so the hot path neither allocates nor hashes metric keys. */
-const makeInstruments = () => {
-  const ok = new Map<Endpoint, Metric.Metric.Counter<number>>()
-  const duration = new Map<Endpoint, Metric.Metric.Histogram<number>>()
-  const retries = new Map<Endpoint, Metric.Metric.Counter<number>>()
-  const failed = new Map<string, Metric.Metric.Counter<number>>()
-  for (const endpoint of endpoints) {
-    ok.set(
-      endpoint,
-      labelled(Observability.metrics.requests, [label("endpoint", endpoint), label("outcome", "ok")])
-    )
-    duration.set(endpoint, labelled(Observability.metrics.requestDuration, [label("endpoint", endpoint)]))
-    retries.set(endpoint, labelled(Observability.metrics.retries, [label("endpoint", endpoint)]))
-  }
-  const failure = (endpoint: Endpoint, tag: string) => {
-    const key = `${endpoint}/${tag}`
-    let metric = failed.get(key)
-    if (metric === undefined) {
-      metric = labelled(Observability.metrics.requests, [label("endpoint", endpoint), label("outcome", tag)])
-      failed.set(key, metric)
-    }
-    return metric
-  }
+/**
+ * The client's metrics, each set of attributes labelled once (see `metricLabels.ts`). Attributes
+ * follow OpenTelemetry's HTTP client conventions; `error.type` is the error's tag.
+ */
+const makeInstruments = (url: string) => {
+  const server = serverOf(url)
+  const durations = MetricLabels.family(Observability.metrics.requestDuration)
+  const retries = MetricLabels.family(Observability.metrics.retries)
+  const rejections = MetricLabels.family(Observability.metrics.breakerRejections)
   return {
-    ok: (endpoint: Endpoint) => ok.get(endpoint)!,
-    duration: (endpoint: Endpoint) => duration.get(endpoint)!,
-    retries: (endpoint: Endpoint) => retries.get(endpoint)!,
-    failure
+    duration: (endpoint: Endpoint, status: number | undefined, error: string | undefined) =>
+      durations(`${endpoint} ${status} ${error}`, () => ({
+        "http.request.method": methods[endpoint],
+        "server.address": server.address,
+        "server.port": server.port,
+        "url.template": templates[endpoint],
+        "http.response.status_code": status,
+        "error.type": error
+      })),
+    retries: (endpoint: Endpoint) => retries(endpoint, () => ({ "chittyid.endpoint": endpoint })),
+    rejections: (operation: Operation) => rejections(operation, () => ({ "chittyid.operation": operation }))
   }
 }
 
@@ -198,7 +180,7 @@ export const make = (
       PubSub.sliding<Observability.ClientEvent>(Observability.eventBuffer),
       PubSub.shutdown
     )
-    const instruments = makeInstruments()
+    const instruments = makeInstruments(settings.url)
 
     const sent = { mint: 0, validate: 0, health: 0 }
     const failures: Record<string, number> = {}
@@ -212,24 +194,25 @@ export const make = (
       else if (answer.body.fallback !== true) keysHonoured = false
     }
 
-    /** One attempt, counted and timed. */
-    const instrument = <A>(endpoint: Endpoint, attempt: Effect.Effect<A, IdServiceError.IdServiceError>) =>
+    /** One attempt, counted and timed (in seconds), with the status of its answer when one came. */
+    const instrument = <A>(
+      endpoint: Endpoint,
+      attempt: (onStatus: Transport.OnStatus) => Effect.Effect<A, IdServiceError.IdServiceError>
+    ) =>
       Effect.suspend(() => {
         sent[endpoint]++
         const start = performance.now()
-        return attempt.pipe(
+        let status: number | undefined
+        const record = (error: string | undefined) =>
+          Metric.update(instruments.duration(endpoint, status, error), (performance.now() - start) / 1000)
+        return attempt((answered) => {
+          status = answered
+        }).pipe(
           Effect.tapBoth({
-            onSuccess: () =>
-              Effect.zipRight(
-                Metric.increment(instruments.ok(endpoint)),
-                Metric.update(instruments.duration(endpoint), performance.now() - start)
-              ),
+            onSuccess: () => record(undefined),
             onFailure: (error) => {
               failures[error._tag] = (failures[error._tag] ?? 0) + 1
-              return Effect.zipRight(
-                Metric.increment(instruments.failure(endpoint, error._tag)),
-                Metric.update(instruments.duration(endpoint), performance.now() - start)
-              )
+              return record(error._tag)
             }
           })
         )
@@ -295,15 +278,20 @@ export const make = (
     const resilient = <A>(
       operation: Operation,
       endpoint: Exclude<Endpoint, "health">,
-      attempt: (deadline: Transport.Deadline) => Effect.Effect<A, IdServiceError.IdServiceError>
+      attempt: (
+        deadline: Transport.Deadline,
+        onStatus: Transport.OnStatus
+      ) => Effect.Effect<A, IdServiceError.IdServiceError>
     ): Effect.Effect<A, IdServiceError.IdServiceError> =>
       breakers[operation].withAdmission(({ probe }) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const attempts = instrument(endpoint, attempt({ at: now + overallTimeout, onTimeout: overall[endpoint] }))
+          const deadline = { at: now + overallTimeout, onTimeout: overall[endpoint] }
+          const attempts = instrument(endpoint, (onStatus) => attempt(deadline, onStatus))
           return probe ? attempts : Retry.retry(attempts, retryPolicies[endpoint])
         })
       ).pipe(
         Effect.tapError((error) => {
+          if (error._tag === "CircuitOpen") return Metric.increment(instruments.rejections(operation))
           const other = breakers[operation === "mint" ? "validate" : "mint"]
           return isServiceWide(error) && other !== breakers[operation]
             ? Effect.ignore(other.withBreaker(Effect.fail(error)))
@@ -311,8 +299,12 @@ export const make = (
         })
       )
 
-    const mintAttempt = (call: IdServiceClient.MintCall, deadline: Transport.Deadline) =>
-      transport.mint(call, deadline).pipe(
+    const mintAttempt = (
+      call: IdServiceClient.MintCall,
+      deadline: Transport.Deadline,
+      onStatus: Transport.OnStatus
+    ) =>
+      transport.mint(call, deadline, onStatus).pipe(
         Effect.flatMap((answer) => {
           learn(answer)
           const body = answer.body
@@ -329,12 +321,13 @@ export const make = (
       )
 
     return {
-      mint: (call) => resilient("mint", "mint", (deadline) => mintAttempt(call, deadline)),
+      mint: (call) => resilient("mint", "mint", (deadline, onStatus) => mintAttempt(call, deadline, onStatus)),
       validate: (id) =>
         resilient(
           "validate",
           "validate",
-          (deadline) => Effect.flatMap(transport.validate(id, deadline), (answer) => checkValidateAnswer(id, answer))
+          (deadline, onStatus) =>
+            Effect.flatMap(transport.validate(id, deadline, onStatus), (answer) => checkValidateAnswer(id, answer))
         ).pipe(
           Effect.withSpan("ChittyId.validate", {
             kind: "client",
@@ -349,11 +342,17 @@ export const make = (
         resilient(
           "mint",
           "validate",
-          (deadline) =>
-            Effect.flatMap(transport.validate(placeholder, deadline), (answer) => replacementOf(placeholder, answer))
+          (deadline, onStatus) =>
+            Effect.flatMap(
+              transport.validate(placeholder, deadline, onStatus),
+              (answer) => replacementOf(placeholder, answer)
+            )
         ),
       health: (timeout) =>
-        instrument("health", transport.health(timeout === undefined ? undefined : Duration.decode(timeout))),
+        instrument(
+          "health",
+          (onStatus) => transport.health(timeout === undefined ? undefined : Duration.decode(timeout), onStatus)
+        ),
       retries: Stream.fromPubSub(events),
       stats: Effect.sync(() => ({ sent: { ...sent }, failures: { ...failures }, retries, keysHonoured }))
     } satisfies IdServiceClient.Service

@@ -30,18 +30,26 @@ import * as UndiciClient from "./undiciClient.ts"
 /** The endpoints, as named in errors, metrics and spans. */
 export type Endpoint = "mint" | "validate" | "health"
 
-/** One attempt at each endpoint. */
+/** One attempt at each endpoint; `onStatus` is told the HTTP status of the answer, when one comes. */
 export interface Transport {
   readonly mint: (
     call: IdServiceClient.MintCall,
-    deadline?: Deadline
+    deadline?: Deadline,
+    onStatus?: OnStatus
   ) => Effect.Effect<MintAnswer, IdServiceError.IdServiceError>
   readonly validate: (
     id: string,
-    deadline?: Deadline
+    deadline?: Deadline,
+    onStatus?: OnStatus
   ) => Effect.Effect<Api.ValidateResponse, IdServiceError.IdServiceError>
-  readonly health: (timeout?: Duration.Duration) => Effect.Effect<Api.HealthResponse, IdServiceError.IdServiceError>
+  readonly health: (
+    timeout?: Duration.Duration,
+    onStatus?: OnStatus
+  ) => Effect.Effect<Api.HealthResponse, IdServiceError.IdServiceError>
 }
+
+/** Told the HTTP status of an attempt's answer before its body is read (for metrics). */
+export type OnStatus = (status: number) => void
 
 /** A mint answer and what its headers said about the `Idempotency-Key`. */
 export interface MintAnswer {
@@ -394,7 +402,7 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
     const mintUrl = `${config.url}${Api.paths.mint}`
     const validateUrl = `${config.url}${Api.paths.validate}`
 
-    const mint = (call: IdServiceClient.MintCall, deadline?: Deadline) =>
+    const mint = (call: IdServiceClient.MintCall, deadline?: Deadline, onStatus?: OnStatus) =>
       Effect.flatMap(requireToken("mint"), (client) => {
         let keyEchoed = false
         let replayed = false
@@ -410,13 +418,14 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           config.requestTimeout,
           deadline,
           (response) => {
+            onStatus?.(response.status)
             keyEchoed = response.headers[Api.idempotencyKeyEchoHeader] === call.idempotencyKey
             replayed = response.headers[Api.idempotentReplayedHeader] === "true"
           }
         ).pipe(Effect.map((body): MintAnswer => ({ body, keyEchoed, replayed })))
       })
 
-    const validate = (id: string, deadline?: Deadline) =>
+    const validate = (id: string, deadline?: Deadline, onStatus?: OnStatus) =>
       Effect.flatMap(requireToken("validate"), (client) =>
         send(
           "validate",
@@ -424,12 +433,21 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           HttpClientRequest.post(validateUrl, { headers: accept, body: jsonBody(JSON.stringify({ id })) }),
           decoders.validate,
           config.requestTimeout,
-          deadline
+          deadline,
+          onStatus && ((response) => onStatus(response.status))
         ))
 
     const healthRequest = HttpClientRequest.get(`${config.url}${Api.paths.health}`, { headers: accept })
-    const health = (timeout?: Duration.Duration) =>
-      send("health", base, healthRequest, decoders.health, timeout ?? config.health.timeout)
+    const health = (timeout?: Duration.Duration, onStatus?: OnStatus) =>
+      send(
+        "health",
+        base,
+        healthRequest,
+        decoders.health,
+        timeout ?? config.health.timeout,
+        undefined,
+        onStatus && ((response) => onStatus(response.status))
+      )
 
     return { mint, validate, health } satisfies Transport
   })

@@ -1,0 +1,53 @@
+/**
+ * Metrics with their attributes (labels) fixed once, so the hot path neither allocates nor hashes
+ * metric keys.
+ *
+ * @internal
+ */
+import * as Arr from "effect/Array"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
+
+/**
+ * `metric` with `labels` fixed once. `Metric.tagged` merges its labels into a new array on every
+ * update, so Effect's hook cache (keyed by that array) always misses and the registry builds and
+ * hashes a new `MetricKey` per call; here the same array is passed every time and the cached hook is
+ * found at once. Labels added by the caller (`Effect.labelMetrics`) are merged as `Metric.tagged` does.
+ */
+export const labelled = <Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
+  labels: ReadonlyArray<MetricLabel.MetricLabel>
+): Metric.Metric<Type, In, Out> => {
+  const withExtra = (extra: ReadonlyArray<MetricLabel.MetricLabel>) =>
+    extra.length === 0 ? labels : Arr.union(labels, extra)
+  return Metric.make(
+    metric.keyType,
+    (input, extra) => metric.unsafeUpdate(input, withExtra(extra)),
+    (extra) => metric.unsafeValue(withExtra(extra)),
+    (input, extra) => metric.unsafeModify(input, withExtra(extra))
+  )
+}
+
+/** Attributes as `key → value`; an `undefined` value leaves the attribute out. */
+export type Attributes = Readonly<Record<string, string | number | undefined>>
+
+/**
+ * The instances of `metric` by attributes, each made on first use and kept: `get(key, attributes)`
+ * answers the instance made for `key` (the caller's short name for that set of attributes), making it
+ * from `attributes()` the first time. The set of keys must stay small (bounded attribute values).
+ */
+export const family = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) => {
+  const instances = new Map<string, Metric.Metric<Type, In, Out>>()
+  return (key: string, attributes: () => Attributes): Metric.Metric<Type, In, Out> => {
+    let instance = instances.get(key)
+    if (instance === undefined) {
+      const labels: Array<MetricLabel.MetricLabel> = []
+      for (const [name, value] of Object.entries(attributes())) {
+        if (value !== undefined) labels.push(MetricLabel.make(name, String(value)))
+      }
+      instance = labelled(metric, labels)
+      instances.set(key, instance)
+    }
+    return instance
+  }
+}
