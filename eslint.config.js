@@ -3,11 +3,20 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 /**
- * Where Node is allowed under src/: the Node entry, the reference server, the bins (and the CLI), and
- * the undici transport that only effect-chittyid/node builds (src/internal/transport.ts imports its
- * marker classes, whose Node code runs only on undici answers).
+ * Where Node is allowed under src/: the Node entry, the reference server, the bins (and the CLI), the
+ * undici transport that only effect-chittyid/node builds (src/internal/transport.ts imports its
+ * marker classes, whose Node code runs only on undici answers), and effect-chittyid/Telemetry's
+ * Prometheus listener.
  */
-const nodeOnly = ["src/node.ts", "src/server/**", "src/bin/**", "src/cli/**", "src/internal/undiciClient.ts"]
+const nodeOnly = [
+  "src/node.ts",
+  "src/server/**",
+  "src/bin/**",
+  "src/cli/**",
+  "src/internal/undiciClient.ts",
+  // effect-chittyid/Telemetry's Prometheus listener (the module is Node-only: the OpenTelemetry SDK's)
+  "src/internal/telemetryServer.ts"
+]
 
 const nodeBuiltins = [
   "assert",

@@ -4,7 +4,8 @@
 # @effect/platform-node, typescript; @types/ws because @effect/platform-node's declarations name `ws`
 # and the checks run without skipLibCheck, so the package's own declarations are checked too), then checks that there is one copy of effect, that the README's
 # Quick look type-checks under `module: NodeNext` and under `moduleResolution: bundler`, and that plain
-# `node` mints against the package's bin (and in process) without a runtime version warning.
+# `node` mints against the package's bin (and in process) without a runtime version warning, and that
+# the entry points load without the optional OpenTelemetry peers (only effect-chittyid/Telemetry needs them).
 # Needs only the npm registry. Ends with "N passed, N failed"; exits 1 when a check failed.
 set -uo pipefail
 
@@ -75,6 +76,28 @@ one_effect() {
   [ "$copies" -eq 1 ] && [ "$(node -p "require('$app/node_modules/effect/package.json').version")" = "$effect_user" ]
 }
 check "one copy of effect ($effect_user, the project's own)" one_effect
+
+# --- OpenTelemetry is an optional peer: only effect-chittyid/Telemetry needs it ------------------
+# The project installed none of it: the root and IdService entries load, Telemetry names what is missing.
+without_otel() {
+  local found
+  found=$(cd "$app" && find node_modules/@opentelemetry node_modules/@effect/opentelemetry -maxdepth 1 2>/dev/null | head -3)
+  [ -z "$found" ] || { echo "installed without being asked: $found"; return 1; }
+  (cd "$app" && node --input-type=module -e '
+    const root = await import("effect-chittyid")
+    const ids = await import("effect-chittyid/IdService")
+    if (typeof root.IdService !== "object" || typeof ids.mint !== "function") throw new Error("entry points incomplete")
+    try {
+      await import("effect-chittyid/Telemetry")
+      throw new Error("effect-chittyid/Telemetry loaded without OpenTelemetry installed")
+    } catch (error) {
+      if (error.code !== "ERR_MODULE_NOT_FOUND" || !/opentelemetry/.test(error.message)) throw error
+      console.log(`Telemetry without its peers: ${error.message.split("\n")[0]}`)
+    }
+    console.log("root and IdService load without OpenTelemetry")
+  ')
+}
+check "effect-chittyid and effect-chittyid/IdService load with no OpenTelemetry package installed" without_otel
 
 # --- the README's Quick look, as the user copies it -------------------------------------------
 # The first ```ts block after "## Quick look", and the one after "The same in one process".
