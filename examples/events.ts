@@ -23,6 +23,10 @@ const describe = (event: Observability.ClientEvent): string => {
       return `reconnected after ${event.attempts} probes, down for ${event.downForMs} ms`
     case "CacheEvicted":
       return `cache evicted ${event.id}`
+    case "FleetFallback":
+      return `fleet ${event.component} on local state: ${event.reason}`
+    case "FleetRestored":
+      return `fleet ${event.component} shared again`
   }
 }
 

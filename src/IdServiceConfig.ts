@@ -36,6 +36,7 @@
  * | `CHITTY_ID_HEALTH_TIMEOUT` | `5 seconds` | one health check |
  * | `CHITTY_ID_RECONNECT_BASE` | `1 second` | first reconnect probe after a failed check, doubling |
  * | `CHITTY_ID_RECONNECT_MAX` | `60 seconds` | cap of the reconnect backoff |
+ * | `CHITTY_ID_RATE_LIMIT` | — (no limit) | mints allowed per window: `<limit>/<window>[:delay\|fail]`, e.g. `100/1s` (over the limit a mint waits) or `100/1s:fail` (it fails `RateLimited`); fleet-wide with `Fleet.layerRedis` |
  *
  * Durations take Effect's duration syntax (`"250 millis"`, `"5 seconds"`, `"1 minute"`).
  *
@@ -67,6 +68,29 @@ import * as Redacted from "effect/Redacted"
  * @category models
  */
 export type Jitter = "full" | "decorrelated" | "none"
+
+/**
+ * The mint rate limit (setting `rateLimit`, env `CHITTY_ID_RATE_LIMIT`): at most `limit` mints per
+ * `window`, counted in this process by effect's `RateLimiter`, or across the fleet with
+ * `Fleet.layerRedis`. Over the limit a mint waits for the next window (`"delay"`) or fails at once
+ * with `RateLimited` and a retry-after (`"fail"`).
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import type * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ *
+ * const hundredPerSecond: IdServiceConfig.RateLimit = { limit: 100, window: Duration.seconds(1), onExceeded: "fail" }
+ * ```
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RateLimit {
+  readonly limit: number
+  readonly window: Duration.Duration
+  readonly onExceeded: "delay" | "fail"
+}
 
 /**
  * Every setting of the live client. Build one with {@link make} (defaults filled in) or read it
@@ -126,6 +150,8 @@ export interface Settings {
     readonly reconnectBase: Duration.Duration
     readonly reconnectMax: Duration.Duration
   }
+  /** The mint rate limit; none by default. @since 0.2.0 */
+  readonly rateLimit: Option.Option<RateLimit>
 }
 
 /**
@@ -170,7 +196,8 @@ export const defaults: Settings = {
     timeout: Duration.seconds(5),
     reconnectBase: Duration.seconds(1),
     reconnectMax: Duration.seconds(60)
-  }
+  },
+  rateLimit: Option.none()
 }
 
 /**
@@ -228,6 +255,90 @@ export interface Input {
     readonly reconnectBase?: Duration.DurationInput | undefined
     readonly reconnectMax?: Duration.DurationInput | undefined
   } | undefined
+  /**
+   * At most `limit` mints per `window`; over it a mint waits (`onExceeded: "delay"`, the default)
+   * or fails `RateLimited` (`"fail"`). A string takes the `CHITTY_ID_RATE_LIMIT` format (`"100/1s:fail"`).
+   *
+   * @since 0.2.0
+   */
+  readonly rateLimit?:
+    | {
+      readonly limit: number
+      readonly window: Duration.DurationInput
+      readonly onExceeded?: "delay" | "fail" | undefined
+    }
+    | string
+    | undefined
+}
+
+const rateLimitUnits: Readonly<Record<string, string>> = {
+  ms: "millis",
+  s: "seconds",
+  m: "minutes",
+  h: "hours"
+}
+
+const rateLimitFormat = "expected <limit>/<window>[:delay|fail], e.g. 100/1s or 100/1s:fail"
+
+/**
+ * Reads the `CHITTY_ID_RATE_LIMIT` format: `<limit>/<window>[:delay|fail]`, the window either
+ * Effect's duration syntax (`1 second`, `500 millis`) or a number with `ms`, `s`, `m` or `h`
+ * (`1s`, `250ms`). The limit is a positive whole number, the window longer than zero. The failure
+ * says what is wrong.
+ *
+ * @example
+ * ```ts
+ * import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+ *
+ * IdServiceConfig.parseRateLimit("100/1s:fail") // Either.right({ limit: 100, window: 1 second, onExceeded: "fail" })
+ * IdServiceConfig.parseRateLimit("100 per second") // Either.left("... expected <limit>/<window>[:delay|fail] ...")
+ * ```
+ *
+ * @since 0.2.0
+ * @category validation
+ */
+export const parseRateLimit = (text: string): Either.Either<RateLimit, string> => {
+  const quoted = JSON.stringify(text.slice(0, 100))
+  const match = /^\s*(\S+?)\s*\/\s*([^:]+?)\s*(?::\s*(\S*)\s*)?$/.exec(text)
+  if (match === null) return Either.left(`${quoted}: ${rateLimitFormat}`)
+  const [, limitText = "", windowText = "", mode] = match
+  if (mode !== undefined && mode !== "delay" && mode !== "fail") {
+    return Either.left(`${quoted}: the mode after ':' must be delay or fail, got ${JSON.stringify(mode)}`)
+  }
+  const limit = /^\d+$/.test(limitText) ? Number(limitText) : Number.NaN
+  const short = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(windowText)
+  const window = Duration.decodeUnknown(
+    short === null ? windowText : `${short[1]} ${rateLimitUnits[short[2] ?? ""] ?? ""}`
+  )
+  if (Option.isNone(window)) {
+    return Either.left(
+      `${quoted}: the window ${JSON.stringify(windowText)} is not a duration (use 1s, 500ms, 1m or "1 second")`
+    )
+  }
+  return checkRateLimit({ limit, window: window.value, onExceeded: mode ?? "delay" }).pipe(
+    Either.mapLeft((problem) => `${quoted}: ${problem}`)
+  )
+}
+
+const checkRateLimit = (rateLimit: RateLimit): Either.Either<RateLimit, string> =>
+  !Number.isSafeInteger(rateLimit.limit) || rateLimit.limit <= 0
+    ? Either.left(`the limit must be a positive whole number, got ${rateLimit.limit}`)
+    : !Duration.isFinite(rateLimit.window) || Duration.toMillis(rateLimit.window) < 1
+    ? Either.left(`the window must be at least 1 millisecond, got ${Duration.format(rateLimit.window)}`)
+    : Either.right(rateLimit)
+
+const rateLimitOf = (
+  input: Input["rateLimit"]
+): Either.Either<Option.Option<RateLimit>, string> => {
+  if (input === undefined) return Either.right(Option.none())
+  if (typeof input === "string") return Either.map(parseRateLimit(input), Option.some)
+  const window = Duration.decodeUnknown(input.window)
+  if (Option.isNone(window)) return Either.left(`the window is not a duration: ${String(input.window)}`)
+  const onExceeded = input.onExceeded ?? "delay"
+  if (onExceeded !== "delay" && onExceeded !== "fail") {
+    return Either.left(`onExceeded must be "delay" or "fail", got ${JSON.stringify(onExceeded)}`)
+  }
+  return Either.map(checkRateLimit({ limit: input.limit, window: window.value, onExceeded }), Option.some)
 }
 
 const durations = <K extends string>(
@@ -370,6 +481,10 @@ export const make = (input: Input = {}): Either.Either<Settings, ConfigError.Con
   const allowInsecureHttp = input.allowInsecureHttp ?? defaults.allowInsecureHttp
   const url = checkUrl(input.url ?? defaults.url, allowInsecureHttp)
   if (Either.isLeft(url)) return Either.left(ConfigError.InvalidData(["CHITTY_ID_URL"], url.left))
+  const rateLimit = rateLimitOf(input.rateLimit)
+  if (Either.isLeft(rateLimit)) {
+    return Either.left(ConfigError.InvalidData(["CHITTY_ID_RATE_LIMIT"], `rate limit: ${rateLimit.left}`))
+  }
   const config: Settings = {
     url: url.right,
     token: Option.fromNullable(input.token),
@@ -406,7 +521,8 @@ export const make = (input: Input = {}): Either.Either<Settings, ConfigError.Con
       capacity: input.cache?.capacity ?? defaults.cache.capacity,
       ...durations({ validTtl: defaults.cache.validTtl, unknownTtl: defaults.cache.unknownTtl }, input.cache)
     },
-    health: durations(defaults.health, input.health)
+    health: durations(defaults.health, input.health),
+    rateLimit: rateLimit.right
   }
   const problem = checkSettings(config)
   return Option.isSome(problem)
@@ -477,7 +593,8 @@ export const config: Config.Config<Settings> = Config.all({
     timeout: optional(Config.duration("CHITTY_ID_HEALTH_TIMEOUT")),
     reconnectBase: optional(Config.duration("CHITTY_ID_RECONNECT_BASE")),
     reconnectMax: optional(Config.duration("CHITTY_ID_RECONNECT_MAX"))
-  })
+  }),
+  rateLimit: optional(Config.string("CHITTY_ID_RATE_LIMIT"))
 }).pipe(
   Config.mapOrFail((raw) =>
     make({

@@ -117,6 +117,11 @@ export const metrics = {
   healthChecks: Metric.counter("chittyid.health.checks", {
     description: "Health checks, by result",
     incremental: true
+  }),
+  /** By `component` (`cache`, `breaker`, `rateLimit`): a shared piece of `Fleet.layerRedis` went local. */
+  fleetFallbacks: Metric.counter("chittyid.fleet.fallbacks", {
+    description: "Times a shared fleet component (cache, breaker, rateLimit) fell back to local state, by component",
+    incremental: true
   })
 } as const
 
@@ -212,7 +217,27 @@ export type ClientEvent = Data.TaggedEnum<{
     readonly id: string
     readonly at: number
   }
+  /** A piece the fleet shares (on Redis) is unavailable: it works on local state until it is back. */
+  FleetFallback: {
+    readonly component: FleetComponent
+    readonly reason: string
+    readonly at: number
+  }
+  /** A shared piece is back after a `FleetFallback`. */
+  FleetRestored: {
+    readonly component: FleetComponent
+    readonly at: number
+  }
 }>
+
+/**
+ * The pieces a fleet of replicas shares: the validation cache, the circuit breakers, the mint rate
+ * limit.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type FleetComponent = "cache" | "breaker" | "rateLimit"
 
 /**
  * Constructors and matchers of {@link ClientEvent}.

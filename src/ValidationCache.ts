@@ -32,6 +32,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type * as Api from "./Api.ts"
@@ -39,6 +40,7 @@ import type * as ChittyId from "./ChittyId.ts"
 import { IdServiceClient } from "./IdServiceClient.ts"
 import { IdServiceConfig } from "./IdServiceConfig.ts"
 import type * as IdServiceError from "./IdServiceError.ts"
+import { Fleet } from "./internal/fleet.ts"
 import * as internal from "./internal/validationCache.ts"
 import type * as Observability from "./Observability.ts"
 
@@ -201,6 +203,8 @@ export class ValidationCache extends Context.Tag("effect-chittyid/ValidationCach
   /**
    * The cache over `IdServiceClient.validate`, sized and timed by `IdServiceConfig`'s `cache`
    * settings (`CHITTY_ID_CACHE_CAPACITY`, `CHITTY_ID_CACHE_TTL`, `CHITTY_ID_CACHE_UNKNOWN_TTL`).
+   * With `Fleet.layerRedis` provided around it, the answers are shared with the fleet (see
+   * `effect-chittyid/Fleet`); without it, they stay in this process.
    *
    * @since 0.1.0
    */
@@ -209,7 +213,9 @@ export class ValidationCache extends Context.Tag("effect-chittyid/ValidationCach
     Effect.gen(function*() {
       const settings = yield* IdServiceConfig
       const client = yield* IdServiceClient
-      return yield* make({ ...settings.cache, lookup: client.validate })
+      const fleet = yield* Effect.serviceOption(Fleet)
+      const options: Options = { ...settings.cache, lookup: client.validate }
+      return yield* (Option.isSome(fleet) ? fleet.value.makeValidationCache(options) : make(options))
     })
   )
 }

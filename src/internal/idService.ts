@@ -21,7 +21,9 @@ import * as Observability from "../Observability.ts"
 import { ValidationCache } from "../ValidationCache.ts"
 import * as breakerEvents from "./breaker.ts"
 import * as CallMetrics from "./callMetrics.ts"
+import { Fleet } from "./fleet.ts"
 import * as MintAudit from "./mintAudit.ts"
+import * as MintRateLimit from "./mintRateLimit.ts"
 import * as MintRequest from "./mintRequest.ts"
 
 const newIdempotencyKey = (): string => crypto.randomUUID()
@@ -42,6 +44,9 @@ export const make: Effect.Effect<
   const startedAt = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
   // A `MintAudit` in context when the layer is built records every mint; without one, nothing changes.
   const audit = yield* Effect.serviceOption(MintAudit.Tag)
+  // Shared with the fleet when `Fleet.layerRedis` is provided around the live layer (no requirement otherwise).
+  const fleet = yield* Effect.serviceOption(Fleet)
+  const mintPermit = yield* MintRateLimit.make(settings.rateLimit, fleet)
 
   const counts = {
     mint: { calls: 0, succeeded: 0, failed: 0, fallbacks: 0 },
@@ -58,7 +63,10 @@ export const make: Effect.Effect<
       // Every failure carries the key, so the caller's own retry can send the same mint again.
       const withKey = (error: IdServiceError.IdServiceError) => IdServiceError.withIdempotencyKey(error, idempotencyKey)
       const acceptFallback = request.acceptFallback ?? settings.acceptFallback
-      return client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback }).pipe(
+      return Effect.zipRight(
+        mintPermit,
+        client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback })
+      ).pipe(
         Effect.flatMap((answer): Effect.Effect<IdService.MintResult, IdServiceError.IdServiceError> => {
           const parts = ChittyId.parse(answer.chittyId)
           if (Either.isLeft(parts)) {
@@ -203,7 +211,8 @@ export const make: Effect.Effect<
     breakerEvents.events(breakers),
     client.retries,
     monitor.events,
-    cache.evictions
+    cache.evictions,
+    ...Option.toArray(Option.map(fleet, (shared) => shared.events))
   ], { concurrency: "unbounded" })
   const events: Stream.Stream<Observability.ClientEvent> = Stream.unwrapScoped(
     Effect.gen(function*() {

@@ -45,6 +45,25 @@ interface Entry {
   next: Entry | undefined
 }
 
+/**
+ * What a look-up found: the answer, and, when it comes from a store shared with other processes, when
+ * it expires there (the local entry does not outlive it).
+ */
+export interface Found {
+  readonly answer: Answer
+  readonly expiresAt?: number | undefined
+  /** `true` when the answer came from the shared store: no request was sent for it. */
+  readonly shared?: boolean | undefined
+}
+
+/** The engine's options: {@link ValidationCache.Options} with a look-up that may say when its answer expires. */
+export interface EngineOptions {
+  readonly capacity: number
+  readonly validTtl: Duration.DurationInput
+  readonly unknownTtl: Duration.DurationInput
+  readonly lookup: (id: ChittyId.ChittyId) => Effect.Effect<Found, Failure>
+}
+
 /** A look-up under way; its identity tells whether it is still the current one for its ID. */
 interface Flight {
   readonly deferred: Deferred.Deferred<Answer, Failure>
@@ -61,13 +80,25 @@ export const answerOf = (response: Api.ValidateResponse): Answer =>
 
 const capacityOf = (capacity: number): number => Number.isNaN(capacity) ? 0 : Math.max(0, Math.floor(capacity))
 
-const millisOf = (ttl: Duration.DurationInput): number => Duration.toMillis(Duration.decode(ttl))
+/** The time to live of an answer, in milliseconds: "valid" ones live `validTtl`, the others `unknownTtl`. */
+export const ttlOf = (answer: Answer, validTtl: number, unknownTtl: number): number =>
+  answer.valid ? validTtl : unknownTtl
+
+export const millisOf = (ttl: Duration.DurationInput): number => Duration.toMillis(Duration.decode(ttl))
 
 const nowOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number =>
   Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeMillis()
 
 export const make = (
   options: ValidationCache.Options
+): Effect.Effect<ValidationCache.Service, never, Scope.Scope> =>
+  makeEngine({
+    ...options,
+    lookup: (id) => Effect.map(options.lookup(id), (response): Found => ({ answer: answerOf(response) }))
+  })
+
+export const makeEngine = (
+  options: EngineOptions
 ): Effect.Effect<ValidationCache.Service, never, Scope.Scope> =>
   Effect.gen(function*() {
     const capacity = capacityOf(options.capacity)
@@ -124,16 +155,17 @@ export const make = (
      * Stores an answer as the most recently used entry and drops least recently used ones beyond the
      * capacity. Returns the IDs of live entries dropped; expired ones go without counting.
      */
-    const store = (id: string, answer: Answer, now: number): Array<string> => {
-      const ttl = answer.valid ? validTtl : unknownTtl
+    const store = (id: string, found: Found, now: number): Array<string> => {
+      const answer = found.answer
+      const expiresAt = Math.min(now + ttlOf(answer, validTtl, unknownTtl), found.expiresAt ?? Infinity)
       const evicted: Array<string> = []
-      if (ttl <= 0 || capacity === 0) return evicted
+      if (expiresAt <= now || capacity === 0) return evicted
       const existing = entries.get(id)
       if (existing !== undefined) remove(existing)
       const entry: Entry = {
         id,
         result: { answer, cached: true },
-        expiresAt: now + ttl,
+        expiresAt,
         prev: undefined,
         next: undefined
       }
@@ -177,7 +209,7 @@ export const make = (
     const settle = (
       id: ChittyId.ChittyId,
       flight: Flight,
-      lookup: Effect.Effect<Api.ValidateResponse, Failure>
+      lookup: Effect.Effect<Found, Failure>
     ): Effect.Effect<Result, Failure> =>
       Effect.flatMap(Effect.exit(lookup), (exit) =>
         Effect.withFiberRuntime<Result, Failure>((settling) => {
@@ -186,14 +218,14 @@ export const make = (
           if (current) {
             flights.delete(id)
           }
-          const answered = Exit.map(exit, answerOf)
+          const answered = Exit.map(exit, (found) => found.answer)
           Deferred.unsafeDone(flight.deferred, answered)
-          const result = Exit.map(answered, (answer): Result => ({ answer, cached: false }))
-          if (!current || Exit.isFailure(answered)) {
+          const result = Exit.map(exit, (found): Result => ({ answer: found.answer, cached: found.shared === true }))
+          if (!current || Exit.isFailure(exit)) {
             return result
           }
           const now = nowOf(settling)
-          const evicted = store(id, answered.value, now)
+          const evicted = store(id, exit.value, now)
           if (evicted.length === 0) {
             return result
           }
