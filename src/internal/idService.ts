@@ -112,7 +112,10 @@ export const make: Effect.Effect<
         }),
         Effect.mapError(withKey),
         Effect.tapBoth({
-          onFailure: () => Effect.sync(() => counts.mint.failed++),
+          onFailure: (error) => {
+            counts.mint.failed++
+            return Effect.annotateCurrentSpan("error.type", error._tag)
+          },
           onSuccess: (result) =>
             Effect.sync(() => {
               if (result.fallback) counts.mint.fallbacks++
