@@ -6,38 +6,10 @@
  * JSON line `{"url":…}` when it listens.
  */
 import * as http from "node:http"
-import * as ChittyId from "../src/ChittyId.ts"
+import { cannedAnswer } from "./lib/cannedAnswer.ts"
 
 const timestamp = new Date().toISOString()
-const yearMonth = `${String(new Date().getUTCFullYear() % 100).padStart(2, "0")}${
-  String(new Date().getUTCMonth() + 1).padStart(2, "0")
-}`
-let sequence = 0
-
-const mint = (query: string, body: string): string => {
-  const params = new URLSearchParams(query)
-  const region = params.get("region") ?? "1"
-  const jurisdiction = params.get("jurisdiction") ?? "USA"
-  const entityType = /"entityType"\s*:\s*"([A-Z])"/.exec(body)?.[1] ?? "T"
-  const sequential = String(sequence++ % 10_000).padStart(4, "0")
-  const head = `03-${region}-${jurisdiction}-${sequential}-${entityType}-${yearMonth}-0`
-  const checksum = ChittyId.checkNumber(head.replaceAll("-", ""))
-  return JSON.stringify({
-    success: true,
-    chittyId: `${head}-${checksum}`,
-    components: {
-      version: "03",
-      region,
-      jurisdiction,
-      sequential,
-      entityType,
-      yearMonth,
-      trustLevel: "0",
-      checksum
-    },
-    timestamp
-  })
-}
+const mintAnswer = cannedAnswer()
 
 const server = http.createServer((req, res) => {
   let body = ""
@@ -48,7 +20,7 @@ const server = http.createServer((req, res) => {
     const q = url.indexOf("?")
     const path = q < 0 ? url : url.slice(0, q)
     if (req.method === "POST" && path === "/v1/mint") {
-      const answer = mint(q < 0 ? "" : url.slice(q + 1), body)
+      const answer = mintAnswer(q < 0 ? "" : url.slice(q + 1), body)
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(answer) })
       res.end(answer)
     } else if (path === "/health") {

@@ -7,13 +7,17 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import type * as http from "node:http"
 import * as net from "node:net"
 import { type Handler, hostileServer, hugeBody, stalledBody } from "../bench/lib/hostileServer.ts"
+import * as Api from "../src/Api.ts"
+import * as ChittyId from "../src/ChittyId.ts"
 import * as IdService from "../src/IdService.ts"
 import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import type * as IdServiceError from "../src/IdServiceError.ts"
 import * as UndiciClient from "../src/internal/undiciClient.ts"
 import * as Node from "../src/node.ts"
+import { vectors } from "./fixtures.ts"
 import { poll } from "./resilience-support.ts"
 
 const ok: Handler = (_req, res) => {
@@ -24,6 +28,22 @@ const ok: Handler = (_req, res) => {
 const status = (code: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) => {
   res.writeHead(code, { "content-type": "application/json", ...headers })
   res.end(JSON.stringify(body))
+}
+
+/** A server that records each request (URL, headers, body) before `respond` answers it. */
+const recording = (respond: (req: http.IncomingMessage, res: http.ServerResponse) => void) => {
+  const seen: Array<{ url: string | undefined; headers: Record<string, unknown>; body: string }> = []
+  return Effect.map(
+    hostileServer((req, res) => {
+      let body = ""
+      req.on("data", (chunk: Buffer) => body += chunk.toString())
+      req.on("end", () => {
+        seen.push({ url: req.url, headers: req.headers, body })
+        respond(req, res)
+      })
+    }),
+    (server) => ({ seen, server })
+  )
 }
 
 /** A loopback port nobody listens on. */
@@ -129,15 +149,7 @@ describe("Node.makeHttpClient (lean undici)", () => {
 
   it.scopedLive("query parameters, headers and body go out as built; the caller's span travels as traceparent", () =>
     Effect.gen(function*() {
-      const seen: Array<{ url: string | undefined; headers: Record<string, unknown>; body: string }> = []
-      const server = yield* hostileServer((req, res) => {
-        let body = ""
-        req.on("data", (chunk: Buffer) => body += chunk.toString())
-        req.on("end", () => {
-          seen.push({ url: req.url, headers: req.headers, body })
-          ok(req, res, { write: () => true })
-        })
-      })
+      const { seen, server } = yield* recording((req, res) => ok(req, res, { write: () => true }))
       const client = yield* Node.makeHttpClient()
       const span = yield* Effect.currentSpan.pipe(
         Effect.tap(() =>
@@ -214,6 +226,57 @@ describe("IdService over the lean client: errors typed as over any HttpClient", 
       expect(error?._tag).toBe("RequestTimeout")
       if (error?._tag === "RequestTimeout") expect(error.scope).toBe("overall")
     }))
+
+  it.scopedLive("a mint sent straight through the pool: the same request, the mint span as traceparent", () =>
+    Effect.gen(function*() {
+      const minted = ChittyId.parseOrThrow(vectors.valid[0].id)
+      if (minted.kind !== "permanent") return expect.fail("the first valid vector is a permanent ID")
+      const key = `key-${minted.sequence}`
+      const { seen, server } = yield* recording((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json", "idempotency-key": key })
+        res.end(JSON.stringify({
+          success: true,
+          chittyId: minted.id,
+          components: Api.componentsOf(minted),
+          timestamp: new Date(0).toISOString()
+        }))
+      })
+      const ids = yield* service(server.url, { idempotency: "auto" })
+      const caller = yield* Effect.makeSpan("caller")
+      const result = yield* ids.mint({
+        entityType: minted.entityType,
+        region: minted.region,
+        jurisdiction: minted.jurisdiction,
+        trustLevel: minted.trustLevel,
+        idempotencyKey: key
+      }).pipe(Effect.withParentSpan(caller))
+      expect(result.chittyId).toBe(minted.id)
+      expect(result.idempotencyKey).toBe(key)
+      expect(seen).toHaveLength(1)
+      const [request] = seen
+      expect(request?.url).toBe(
+        `/v1/mint?region=${minted.region}&jurisdiction=${minted.jurisdiction}&trust=${minted.trustLevel}`
+      )
+      expect(request?.headers["authorization"]).toBe("Bearer lean-test-token")
+      expect(request?.headers["accept"]).toBe("application/json")
+      expect(request?.headers["content-type"]).toBe("application/json")
+      expect(request?.headers["idempotency-key"]).toBe(key)
+      expect(JSON.parse(request?.body ?? "")).toMatchObject({ entityType: minted.entityType })
+      // the mint's own span, a child of the caller's: same trace, another span
+      const traceparent = String(request?.headers["traceparent"])
+      expect(traceparent).toMatch(new RegExp(`^00-${caller.traceId}-[0-9a-f]{16}-01$`))
+      expect(traceparent).not.toContain(caller.spanId)
+      // the echoed key was read from the raw headers: this service is now known to keep keys
+      const stats = yield* ids.stats
+      expect(stats.requests.keysHonoured).toBe(true)
+    }))
+
+  it("headerValue reads a header from raw lines, any case, repeated values joined", () => {
+    const raw = [Buffer.from("Retry-After"), Buffer.from("2"), "x-a", "1", "X-A", "2"]
+    expect(UndiciClient.headerValue(raw, "retry-after")).toBe("2")
+    expect(UndiciClient.headerValue(raw, "x-a")).toBe("1, 2")
+    expect(UndiciClient.headerValue(raw, "x-b")).toBeUndefined()
+  })
 
   it.scopedLive("transformClient applies to the lean client, and its timer still holds", () =>
     Effect.gen(function*() {

@@ -11,6 +11,7 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -102,16 +103,16 @@ const parseJson = (text: string): Either.Either<unknown, string> => {
  */
 const statusError = (
   endpoint: Endpoint,
-  response: HttpClientResponse.HttpClientResponse,
+  status: number,
+  retryAfterHeader: string | undefined,
   text: string,
   nowMs: number
 ): IdServiceError.IdServiceError => {
-  const status = response.status
   const body = Either.match(parseJson(text), { onLeft: () => Option.none(), onRight: decodeErrorBody })
   const serverMessage = Option.map(body, (b) => clip(b.message))
   const message = (fallback: string) => Option.getOrElse(serverMessage, () => fallback)
   const retryAfterMs = Option.flatMap(
-    Option.fromNullable(response.headers["retry-after"]),
+    Option.fromNullable(retryAfterHeader),
     (value) => Retry.parseRetryAfter(value, nowMs)
   )
   const retryAfter = Option.isSome(retryAfterMs) ? { retryAfterMs: retryAfterMs.value } : {}
@@ -288,14 +289,26 @@ const transportError = (
     })
   }
   const cause = error.cause
-  if (cause instanceof UndiciClient.TransportFailure && cause.reason === "timeout") {
-    return onTimeout(cause.requestSent)
-  }
-  return new IdServiceError.ConnectionError({
-    message: `${endpoint}: ${connectionDetail(cause instanceof UndiciClient.TransportFailure ? cause.cause : cause)}`,
-    requestSent: mayHaveBeenSent(cause)
-  })
+  return cause instanceof UndiciClient.TransportFailure
+    ? failureError(endpoint, cause, onTimeout)
+    : new IdServiceError.ConnectionError({
+      message: `${endpoint}: ${connectionDetail(cause)}`,
+      requestSent: mayHaveBeenSent(cause)
+    })
 }
+
+/** The typed failure of a request the lean client could not complete. */
+const failureError = (
+  endpoint: Endpoint,
+  failure: UndiciClient.TransportFailure,
+  onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout
+): IdServiceError.IdServiceError =>
+  failure.reason === "timeout"
+    ? onTimeout(failure.requestSent)
+    : new IdServiceError.ConnectionError({
+      message: `${endpoint}: ${connectionDetail(failure.cause)}`,
+      requestSent: failure.requestSent
+    })
 
 const connectionDetail = (cause: unknown): string => {
   const codes: Array<string> = []
@@ -308,63 +321,94 @@ const connectionDetail = (cause: unknown): string => {
   return codes.length > 0 ? `connection failed (${codes.join(", ")})` : "connection failed"
 }
 
+/** The answer of an attempt from its status, `Retry-After` and body: decoded on 2xx, else typed. */
+const answerOf = <A>(
+  endpoint: Endpoint,
+  status: number,
+  retryAfter: string | undefined,
+  text: string,
+  nowMs: number,
+  decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>
+): Either.Either<A, IdServiceError.IdServiceError> =>
+  status >= 200 && status < 300
+    ? decodeBody(endpoint, status, text, decode)
+    : Either.left(statusError(endpoint, status, retryAfter, text, nowMs))
+
+/** Reads a header of an answer (lower-case name). */
+type HeaderOf = (name: string) => string | undefined
+
+/** What an attempt sends, for either way of sending it. */
+interface Outgoing {
+  readonly method: "GET" | "POST"
+  /** The path on the service, without query. */
+  readonly path: string
+  readonly urlParams?: Readonly<Record<string, string>> | undefined
+  /** Headers beyond the transport's own (`Accept`, `Authorization`, `Content-Type`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** A JSON body, already encoded. */
+  readonly body?: string | undefined
+  readonly authorized: boolean
+}
+
+/** One attempt to make: what to send, how to decode the answer, its time, who is told of its headers. */
+interface Attempt<A> {
+  readonly endpoint: Endpoint
+  readonly outgoing: Outgoing
+  readonly decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>
+  readonly timeout: Duration.Duration
+  readonly deadline?: Deadline | undefined
+  /** Told of every answer (its status, its headers) before its body is read. */
+  readonly onResponse?: ((status: number, header: HeaderOf) => void) | undefined
+}
+
 /** Builds the transport over the `HttpClient` in context. */
 export const make = (options: Options): Effect.Effect<Transport, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { config } = options
-    const token = config.token
+    const http = yield* HttpClient.HttpClient
     // Requests are built with the full URL and `Accept` at once (no `mapRequest` step per call), so
     // `transformClient` sees them as before: after the base URL is applied.
-    const base = (yield* HttpClient.HttpClient).pipe(options.transformClient ?? identity)
+    const base = http.pipe(options.transformClient ?? identity)
     const accept = { accept: "application/json" } as const
-    const authorized = Option.match(token, {
-      onNone: () => Option.none<HttpClient.HttpClient>(),
-      onSome: (token) =>
-        Option.some(base.pipe(HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(token)))))
-    })
-    const requireToken = (endpoint: Endpoint) =>
-      Option.match(authorized, {
-        onNone: () =>
-          Effect.fail(
-            new IdServiceError.Unauthorized({ message: `${endpoint}: no token configured (set CHITTY_ID_TOKEN)` })
-          ),
-        onSome: Effect.succeed
+    const authorized = Option.map(
+      config.token,
+      (token) => base.pipe(HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(token))))
+    )
+    const noToken = (endpoint: Endpoint) =>
+      Effect.fail(
+        new IdServiceError.Unauthorized({ message: `${endpoint}: no token configured (set CHITTY_ID_TOKEN)` })
+      )
+
+    // The lean client (effect-chittyid/node's default), untransformed, is sent through directly: one
+    // `Effect.async` per attempt around undici's `dispatch`, with the request's headers built from a
+    // template and the attempt's one timer inside it. Transformed, it runs that timer inside the
+    // request through `currentLimits`; over any other `HttpClient` the attempt is raced against
+    // `Effect.timeoutFail`.
+    const lean = UndiciClient.isLean(http)
+    const origin = /^(https?:\/\/[^/?#]+)([^?#]*)$/.exec(config.url)
+    const direct = lean && options.transformClient === undefined && origin !== null
+      ? { client: UndiciClient.optionsOf(http)!, origin: origin[1]!, prefix: origin[2]! }
+      : undefined
+    const templates = {
+      anonymous: { ...accept },
+      authorized: Option.match(config.token, {
+        onNone: () => ({ ...accept }),
+        onSome: (token) => ({ ...accept, authorization: `Bearer ${Redacted.value(token)}` })
       })
+    }
+    const limits = (timeoutMs: number) => ({ timeoutMs, maxResponseBytes: config.maxResponseBytes })
 
-    // The lean client (effect-chittyid/node's default) runs the attempt's timer inside the request;
-    // over any other `HttpClient` the attempt is raced against `Effect.timeoutFail`.
-    const lean = UndiciClient.isLean(yield* HttpClient.HttpClient)
-
-    const send = <A>(
-      endpoint: Endpoint,
-      client: HttpClient.HttpClient,
-      request: HttpClientRequest.HttpClientRequest,
-      decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
+    /**
+     * The attempt's timer and what its firing means, at `now`: its own timeout, or what is left of
+     * the call's deadline when that is shorter; `undefined` once the deadline has passed.
+     */
+    const attemptWindow = (
       timeout: Duration.Duration,
-      deadline?: Deadline,
-      /** Told of every response (any status) before its body is read. */
-      onResponse?: (response: HttpClientResponse.HttpClientResponse) => void
-    ): Effect.Effect<A, IdServiceError.IdServiceError> => {
-      const attempt = (onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout) =>
-        client.execute(request).pipe(
-          Effect.flatMap((response) => {
-            onResponse?.(response)
-            return Effect.flatMap(readBody(endpoint, response, config.maxResponseBytes), (text) => {
-              if (response.status >= 200 && response.status < 300) {
-                return decodeBody(endpoint, response.status, text, decode)
-              }
-              return Effect.flatMap(
-                Effect.clockWith((clock) => clock.currentTimeMillis),
-                (now) => Effect.fail(statusError(endpoint, response, text, now))
-              )
-            })
-          }),
-          Effect.catchTags({
-            RequestError: (error) => Effect.fail(transportError(endpoint, error, onTimeout)),
-            ResponseError: (error) => Effect.fail(transportError(endpoint, error, onTimeout))
-          })
-        )
-      const timeoutMs = Duration.toMillis(timeout)
+      timeoutMs: number,
+      endpoint: Endpoint,
+      now: number,
+      deadline?: Deadline
+    ) => {
       const attemptTimeout = (requestSent: boolean) =>
         new IdServiceError.RequestTimeout({
           message: `${endpoint}: no answer within ${Duration.format(timeout)}`,
@@ -372,23 +416,115 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           scope: "attempt",
           requestSent
         })
+      if (deadline === undefined) return { ms: timeoutMs, onTimeout: attemptTimeout }
+      const left = deadline.at - now
+      if (left <= 0) return undefined
+      return left < timeoutMs
+        ? { ms: left, onTimeout: deadline.onTimeout }
+        : { ms: timeoutMs, onTimeout: attemptTimeout }
+    }
+
+    /** One attempt straight through the lean client's pool. */
+    const sendDirect = <A>(
+      target: NonNullable<typeof direct>,
+      { deadline, decode, endpoint, onResponse, outgoing, timeout }: Attempt<A>
+    ): Effect.Effect<A, IdServiceError.IdServiceError> =>
+      Effect.withFiberRuntime((fiber) => {
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const attempt = attemptWindow(
+          timeout,
+          Duration.toMillis(timeout),
+          endpoint,
+          clock.unsafeCurrentTimeMillis(),
+          deadline
+        )
+        if (attempt === undefined) return Effect.fail(deadline!.onTimeout(false))
+        const traceparent = UndiciClient.traceparentOf(fiber)
+        const headers: Record<string, string> = {
+          ...(outgoing.authorized ? templates.authorized : templates.anonymous),
+          ...outgoing.headers
+        }
+        if (outgoing.body !== undefined) headers["content-type"] = "application/json"
+        if (traceparent !== undefined) headers.traceparent = traceparent
+        return UndiciClient.exchange<A, IdServiceError.IdServiceError>(
+          target.client.dispatcher,
+          {
+            origin: target.origin,
+            path: UndiciClient.pathWithParams(
+              target.prefix + outgoing.path,
+              outgoing.urlParams === undefined ? [] : Object.entries(outgoing.urlParams)
+            ),
+            method: outgoing.method,
+            headers,
+            body: outgoing.body ?? null
+          },
+          limits(attempt.ms),
+          (status, raw, body) => {
+            onResponse?.(status, (name) => UndiciClient.headerValue(raw, name))
+            if (typeof body !== "string") return Effect.fail(tooLarge(endpoint, status, body.maxBytes, body.declared))
+            const answer = answerOf(
+              endpoint,
+              status,
+              status >= 300 ? UndiciClient.headerValue(raw, "retry-after") : undefined,
+              body,
+              clock.unsafeCurrentTimeMillis(),
+              decode
+            )
+            return Either.isRight(answer) ? Effect.succeed(answer.right) : Effect.fail(answer.left)
+          },
+          (failure) =>
+            // A timer that fires late (a busy event loop) may end the attempt past the call's
+            // deadline: then the call has run out of time, whichever timer said so first.
+            Effect.fail(failureError(
+              endpoint,
+              failure,
+              deadline !== undefined && clock.unsafeCurrentTimeMillis() >= deadline.at
+                ? deadline.onTimeout
+                : attempt.onTimeout
+            ))
+        )
+      })
+
+    /** One attempt through an `HttpClient`. */
+    const sendClient = <A>(
+      client: HttpClient.HttpClient,
+      { deadline, decode, endpoint, onResponse, outgoing, timeout }: Attempt<A>
+    ): Effect.Effect<A, IdServiceError.IdServiceError> => {
+      const request = HttpClientRequest.make(outgoing.method)(`${config.url}${outgoing.path}`, {
+        ...(outgoing.urlParams === undefined ? {} : { urlParams: outgoing.urlParams }),
+        headers: outgoing.headers === undefined ? accept : { ...accept, ...outgoing.headers },
+        ...(outgoing.body === undefined ? {} : { body: jsonBody(outgoing.body) })
+      })
+      const attempt = (onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout) =>
+        client.execute(request).pipe(
+          Effect.flatMap((response) => {
+            onResponse?.(response.status, (name) => response.headers[name])
+            return Effect.flatMap(readBody(endpoint, response, config.maxResponseBytes), (text) =>
+              Effect.flatMap(
+                Effect.clockWith((clock) => clock.currentTimeMillis),
+                (now) => answerOf(endpoint, response.status, response.headers["retry-after"], text, now, decode)
+              ))
+          }),
+          Effect.catchTags({
+            RequestError: (error) => Effect.fail(transportError(endpoint, error, onTimeout)),
+            ResponseError: (error) => Effect.fail(transportError(endpoint, error, onTimeout))
+          })
+        )
       const within = (ms: number, onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout) =>
         lean
-          ? Effect.locally(
-            attempt(onTimeout),
-            UndiciClient.currentLimits,
-            { timeoutMs: ms, maxResponseBytes: config.maxResponseBytes }
-          )
+          ? Effect.locally(attempt(onTimeout), UndiciClient.currentLimits, limits(ms))
           : Effect.timeoutFail(attempt(onTimeout), { duration: Duration.millis(ms), onTimeout: () => onTimeout(true) })
-      if (deadline === undefined) return within(timeoutMs, attemptTimeout)
+      const timeoutMs = Duration.toMillis(timeout)
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const left = deadline.at - now
-        if (left <= 0) return Effect.fail(deadline.onTimeout(false))
-        if (left < timeoutMs) return within(left, deadline.onTimeout)
+        const attempt = attemptWindow(timeout, timeoutMs, endpoint, now, deadline)
+        if (attempt === undefined) return Effect.fail(deadline!.onTimeout(false))
+        if (deadline === undefined || attempt.onTimeout === deadline.onTimeout) {
+          return within(attempt.ms, attempt.onTimeout)
+        }
         // A timer that fires late (a busy event loop) may end the attempt past the call's deadline:
         // then the call has run out of time, whichever timer said so first.
         return Effect.catchIf(
-          within(timeoutMs, attemptTimeout),
+          within(attempt.ms, attempt.onTimeout),
           (error): error is IdServiceError.RequestTimeout => error._tag === "RequestTimeout",
           (error) =>
             Effect.flatMap(
@@ -399,55 +535,61 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       })
     }
 
-    const mintUrl = `${config.url}${Api.paths.mint}`
-    const validateUrl = `${config.url}${Api.paths.validate}`
+    /** One attempt at `endpoint`, directly or through the client. */
+    const send = <A>(attempt: Attempt<A>): Effect.Effect<A, IdServiceError.IdServiceError> => {
+      if (direct !== undefined && (!attempt.outgoing.authorized || Option.isSome(config.token))) {
+        return sendDirect(direct, attempt)
+      }
+      const client = attempt.outgoing.authorized ? Option.getOrUndefined(authorized) : base
+      return client === undefined ? noToken(attempt.endpoint) : sendClient(client, attempt)
+    }
 
     const mint = (call: IdServiceClient.MintCall, deadline?: Deadline, onStatus?: OnStatus) =>
-      Effect.flatMap(requireToken("mint"), (client) => {
+      Effect.suspend(() => {
         let keyEchoed = false
         let replayed = false
-        return send(
-          "mint",
-          client,
-          HttpClientRequest.post(mintUrl, {
-            urlParams: call.urlParams,
-            headers: { ...accept, [Api.idempotencyKeyHeader]: call.idempotencyKey },
-            body: jsonBody(call.body)
+        return Effect.map(
+          send({
+            endpoint: "mint",
+            outgoing: {
+              method: "POST",
+              path: Api.paths.mint,
+              urlParams: call.urlParams,
+              headers: { [Api.idempotencyKeyHeader]: call.idempotencyKey },
+              body: call.body,
+              authorized: true
+            },
+            decode: decoders.mint,
+            timeout: config.requestTimeout,
+            deadline,
+            onResponse: (status, header) => {
+              onStatus?.(status)
+              keyEchoed = header(Api.idempotencyKeyEchoHeader) === call.idempotencyKey
+              replayed = header(Api.idempotentReplayedHeader) === "true"
+            }
           }),
-          decoders.mint,
-          config.requestTimeout,
-          deadline,
-          (response) => {
-            onStatus?.(response.status)
-            keyEchoed = response.headers[Api.idempotencyKeyEchoHeader] === call.idempotencyKey
-            replayed = response.headers[Api.idempotentReplayedHeader] === "true"
-          }
-        ).pipe(Effect.map((body): MintAnswer => ({ body, keyEchoed, replayed })))
+          (body): MintAnswer => ({ body, keyEchoed, replayed })
+        )
       })
 
     const validate = (id: string, deadline?: Deadline, onStatus?: OnStatus) =>
-      Effect.flatMap(requireToken("validate"), (client) =>
-        send(
-          "validate",
-          client,
-          HttpClientRequest.post(validateUrl, { headers: accept, body: jsonBody(JSON.stringify({ id })) }),
-          decoders.validate,
-          config.requestTimeout,
-          deadline,
-          onStatus && ((response) => onStatus(response.status))
-        ))
+      send({
+        endpoint: "validate",
+        outgoing: { method: "POST", path: Api.paths.validate, body: JSON.stringify({ id }), authorized: true },
+        decode: decoders.validate,
+        timeout: config.requestTimeout,
+        deadline,
+        onResponse: onStatus
+      })
 
-    const healthRequest = HttpClientRequest.get(`${config.url}${Api.paths.health}`, { headers: accept })
     const health = (timeout?: Duration.Duration, onStatus?: OnStatus) =>
-      send(
-        "health",
-        base,
-        healthRequest,
-        decoders.health,
-        timeout ?? config.health.timeout,
-        undefined,
-        onStatus && ((response) => onStatus(response.status))
-      )
+      send({
+        endpoint: "health",
+        outgoing: { method: "GET", path: Api.paths.health, authorized: false },
+        decode: decoders.health,
+        timeout: timeout ?? config.health.timeout,
+        onResponse: onStatus
+      })
 
     return { mint, validate, health } satisfies Transport
   })

@@ -17,6 +17,7 @@ import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
@@ -40,11 +41,11 @@ export const currentLimits: FiberRef.FiberRef<Limits | undefined> = globalValue(
   () => FiberRef.unsafeMake<Limits | undefined>(undefined)
 )
 
-/** Marks the clients made here, so the transport knows the timer lives inside the request. */
-export const TypeId: unique symbol = Symbol.for("effect-chittyid/UndiciHttpClient")
+/** The clients made here and their options: the transport sends through their pool directly. */
+const leanClients = new WeakMap<HttpClient.HttpClient, Options>()
 
 /** Whether `client` is a lean client made by {@link make} (not transformed). */
-export const isLean = (client: HttpClient.HttpClient): boolean => TypeId in client
+export const isLean = (client: HttpClient.HttpClient): boolean => leanClients.has(client)
 
 /** Options of {@link make}. */
 export interface Options {
@@ -145,7 +146,8 @@ export class Response extends Inspectable.Class implements HttpClientResponse.Ht
 
 const urlPattern = /^(https?:\/\/[^/?#]+)([^#]*)/
 
-const pathWithParams = (path: string, params: UrlParams.UrlParams): string => {
+/** `path` with the query of `params` appended (percent-encoded, `?` or `&` as the path needs). */
+export const pathWithParams = (path: string, params: UrlParams.UrlParams): string => {
   if (params.length === 0) return path === "" ? "/" : path
   let query = ""
   for (const [key, value] of params) {
@@ -178,47 +180,60 @@ const lengthOf = (raw: ReadonlyArray<Buffer | string>): number | undefined => {
   return undefined
 }
 
-/** One request through `dispatcher`, its answer read whole (up to the cap) before it resumes. */
-const send = (
+/** A request as undici's `dispatch` takes it: origin, path with its query, headers and body. */
+export interface Outgoing {
+  readonly origin: string
+  readonly path: string
+  readonly method: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string | Uint8Array | null
+}
+
+/** The answer's header lines as undici gives them: name, value, name, value… */
+export type RawHeaders = ReadonlyArray<Buffer | string>
+
+/**
+ * The value of header `name` (lower case) in raw header lines, repeated values joined with `, ` as
+ * {@link Response}'s `headers` does; `undefined` when absent.
+ */
+export const headerValue = (raw: RawHeaders, name: string): string | undefined => {
+  let value: string | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!
+    if (key.length === name.length && key.toString().toLowerCase() === name) {
+      const v = raw[i + 1]!.toString()
+      value = value === undefined ? v : `${value}, ${v}`
+    }
+  }
+  return value
+}
+
+/**
+ * One exchange through `dispatcher`, its answer read whole (up to the cap) before it resumes with
+ * `onAnswer` (the body as text, or why it was not read); a request that fails before its answer is
+ * read resumes with `onFailure`. Both are called once, on the event loop, and return the effect the
+ * fiber goes on with. The one timer (`limits.timeoutMs`, `0`: none) bounds the whole exchange;
+ * interruption and the timer end the request through undici's own abort.
+ */
+export const exchange = <A, E>(
   dispatcher: Undici.Dispatcher,
-  request: HttpClientRequest.HttpClientRequest,
+  outgoing: Outgoing,
   { maxResponseBytes: maxBytes, timeoutMs }: Limits,
-  traceparent: string | undefined
-): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
-  Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
-    const url = urlPattern.exec(request.url)
-    if (url === null) {
-      resume(Effect.fail(
-        new HttpClientError.RequestError({
-          request,
-          reason: "InvalidUrl",
-          description: "an absolute http: or https: URL is needed"
-        })
-      ))
-      return
-    }
-    const body = bodyOf(request.body)
-    if (body === undefined) {
-      resume(Effect.fail(
-        new HttpClientError.RequestError({
-          request,
-          reason: "Encode",
-          description: `a ${request.body._tag} body is not sent by this client (use @effect/platform-node's)`
-        })
-      ))
-      return
-    }
+  onAnswer: (status: number, rawHeaders: RawHeaders, body: string | BodyTooLarge) => Effect.Effect<A, E>,
+  onFailure: (failure: TransportFailure) => Effect.Effect<A, E>
+): Effect.Effect<A, E> =>
+  Effect.async<A, E>((resume) => {
     let done = false
     let connected = false
     let abort: ((error?: Error) => void) | undefined
     let pending: Error | undefined
     let timer: ReturnType<typeof setTimeout> | undefined
     let status = 0
-    let rawHeaders: ReadonlyArray<Buffer | string> = []
+    let rawHeaders: RawHeaders = []
     let chunks: Array<Buffer> = []
     let size = 0
 
-    const finish = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => {
+    const finish = (effect: Effect.Effect<A, E>) => {
       if (done) return
       done = true
       if (timer !== undefined) clearTimeout(timer)
@@ -229,15 +244,12 @@ const send = (
       if (abort !== undefined) abort(error)
       else pending = error
     }
-    const failed = (reason: "timeout" | "connection", cause: unknown) =>
-      Effect.fail(
-        new HttpClientError.RequestError({
-          request,
-          reason: "Transport",
-          cause: new TransportFailure(reason, connected, timeoutMs, cause),
-          ...(reason === "timeout" ? { description: `no complete answer within ${timeoutMs} ms` } : {})
-        })
-      )
+    const tooLarge = (declared: number | undefined) => {
+      chunks = []
+      if (!done) finish(onAnswer(status, rawHeaders, new BodyTooLarge(maxBytes, declared)))
+      stop(new Error("answer body over the cap"))
+      return false
+    }
 
     const handler: Undici.Dispatcher.DispatchHandler = {
       onConnect: (abortRequest) => {
@@ -247,49 +259,42 @@ const send = (
       },
       onHeaders: (statusCode, headers) => {
         status = statusCode
-        rawHeaders = headers as ReadonlyArray<Buffer>
+        rawHeaders = headers as RawHeaders
         const declared = lengthOf(rawHeaders)
-        if (declared !== undefined && declared > maxBytes) {
-          finish(Effect.succeed(new Response(request, status, rawHeaders, new BodyTooLarge(maxBytes, declared))))
-          stop(new Error("answer body over the cap"))
-          return false
-        }
-        return true
+        return declared !== undefined && declared > maxBytes ? tooLarge(declared) : true
       },
       onData: (chunk) => {
         size += chunk.length
-        if (size > maxBytes) {
-          chunks = []
-          finish(Effect.succeed(new Response(request, status, rawHeaders, new BodyTooLarge(maxBytes, undefined))))
-          stop(new Error("answer body over the cap"))
-          return false
-        }
+        if (size > maxBytes) return tooLarge(undefined)
         chunks.push(chunk)
         return true
       },
       onComplete: () => {
+        if (done) return
         const text = chunks.length === 1
           ? chunks[0]!.toString()
           : chunks.length === 0
           ? ""
           : Buffer.concat(chunks, size).toString()
-        finish(Effect.succeed(new Response(request, status, rawHeaders, text)))
+        finish(onAnswer(status, rawHeaders, text))
       },
-      onError: (error) => finish(failed("connection", error))
+      onError: (error) => {
+        if (!done) finish(onFailure(new TransportFailure("connection", connected, timeoutMs, error)))
+      }
     }
 
     if (timeoutMs > 0) {
       timer = setTimeout(() => {
-        finish(failed("timeout", undefined))
+        finish(onFailure(new TransportFailure("timeout", connected, timeoutMs, undefined)))
         stop(new Error("attempt timed out"))
       }, timeoutMs)
     }
     dispatcher.dispatch({
-      origin: url[1]!,
-      path: pathWithParams(url[2]!, request.urlParams),
-      method: request.method,
-      headers: traceparent === undefined ? request.headers : { ...request.headers, traceparent },
-      body,
+      origin: outgoing.origin,
+      path: outgoing.path,
+      method: outgoing.method as Undici.Dispatcher.HttpMethod,
+      headers: outgoing.headers,
+      body: outgoing.body,
       // the attempt's own timer bounds the exchange; undici's stay as a backstop
       headersTimeout: 0,
       bodyTimeout: 0
@@ -303,6 +308,67 @@ const send = (
     })
   })
 
+/** One request through `dispatcher` as an `HttpClient` sends it. */
+const send = (
+  dispatcher: Undici.Dispatcher,
+  request: HttpClientRequest.HttpClientRequest,
+  limits: Limits,
+  traceparent: string | undefined
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  const url = urlPattern.exec(request.url)
+  if (url === null) {
+    return Effect.fail(
+      new HttpClientError.RequestError({
+        request,
+        reason: "InvalidUrl",
+        description: "an absolute http: or https: URL is needed"
+      })
+    )
+  }
+  const body = bodyOf(request.body)
+  if (body === undefined) {
+    return Effect.fail(
+      new HttpClientError.RequestError({
+        request,
+        reason: "Encode",
+        description: `a ${request.body._tag} body is not sent by this client (use @effect/platform-node's)`
+      })
+    )
+  }
+  return exchange<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>(
+    dispatcher,
+    {
+      origin: url[1]!,
+      path: pathWithParams(url[2]!, request.urlParams),
+      method: request.method,
+      headers: traceparent === undefined ? request.headers : { ...request.headers, traceparent },
+      body
+    },
+    limits,
+    (status, rawHeaders, text) => Effect.succeed(new Response(request, status, rawHeaders, text)),
+    (failure) =>
+      Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          cause: failure,
+          ...(failure.reason === "timeout" ? { description: `no complete answer within ${failure.timeoutMs} ms` } : {})
+        })
+      )
+  )
+}
+
+/**
+ * The `traceparent` of the fiber's current span, when the fiber propagates it
+ * (`HttpClient.withTracerPropagation`) and the span is a real one.
+ */
+export const traceparentOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): string | undefined => {
+  const span = fiber.getFiberRef(HttpClient.currentTracerPropagation) ? fiber.currentSpan : undefined
+  return span !== undefined && span._tag === "Span"
+    ? `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+    : undefined
+}
+
 /** A lean `HttpClient` over `options.dispatcher`. */
 export const make = (options: Options): HttpClient.HttpClient => {
   const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
@@ -310,15 +376,18 @@ export const make = (options: Options): HttpClient.HttpClient => {
       Effect.flatMap(
         effect,
         (request) =>
-          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
-            const span = fiber.getFiberRef(HttpClient.currentTracerPropagation) ? fiber.currentSpan : undefined
-            const traceparent = span !== undefined && span._tag === "Span"
-              ? `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
-              : undefined
-            return send(options.dispatcher, request, fiber.getFiberRef(currentLimits) ?? options.limits, traceparent)
-          })
+          Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) =>
+            send(options.dispatcher, request, fiber.getFiberRef(currentLimits) ?? options.limits, traceparentOf(fiber))
+          )
       ),
     (request: HttpClientRequest.HttpClientRequest) => Effect.succeed(request)
   )
-  return Object.assign(client, { [TypeId]: TypeId })
+  leanClients.set(client, options)
+  return client
 }
+
+/**
+ * The dispatcher and limits of a lean client made by {@link make} and not transformed since, for
+ * callers that send through its pool directly ({@link exchange}); `undefined` for any other client.
+ */
+export const optionsOf = (client: HttpClient.HttpClient): Options | undefined => leanClients.get(client)
