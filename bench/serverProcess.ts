@@ -50,6 +50,8 @@ export interface Options {
   readonly token?: Redacted.Redacted<string> | undefined
   /** More flags of `npm run serve` (faults in force from the start, body limit, …). */
   readonly args?: ReadonlyArray<string> | undefined
+  /** Flags of `node` itself, before the script (`--cpu-prof`, …). */
+  readonly nodeArgs?: ReadonlyArray<string> | undefined
   /** Give up when the server has not printed its line by then (default 20 s: tsx compiles on start). */
   readonly startTimeout?: Duration.DurationInput | undefined
 }
@@ -77,6 +79,7 @@ export const start = (
     const token = options.token ?? Redacted.make(randomUUID())
     const command = Command.make(
       process.execPath,
+      ...(options.nodeArgs ?? []),
       "--import",
       "tsx",
       "src/bin/serve.ts",

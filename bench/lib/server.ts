@@ -29,10 +29,10 @@ export interface Server {
 export type ServerCounts = Counts.ServerCounts
 
 /** Starts the server in its own scope; `stop` closes the scope, which ends the process. */
-export const start = async (): Promise<Server> => {
+export const start = async (nodeArgs: ReadonlyArray<string> = []): Promise<Server> => {
   const scope = Effect.runSync(Scope.make())
   const started = await Effect.runPromiseExit(
-    ServerProcess.start({ seed: 1 }).pipe(Scope.extend(scope), Effect.provide(NodeContext.layer))
+    ServerProcess.start({ seed: 1, nodeArgs }).pipe(Scope.extend(scope), Effect.provide(NodeContext.layer))
   )
   if (Exit.isFailure(started)) {
     await Effect.runPromise(Scope.close(scope, Exit.void))
