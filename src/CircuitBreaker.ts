@@ -48,6 +48,7 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as CircuitBreakerStore from "./CircuitBreakerStore.ts"
 import { CircuitOpen } from "./IdServiceError.ts"
 import * as internal from "./internal/circuitBreaker.ts"
 
@@ -430,6 +431,15 @@ export interface Options {
    * window, does not close a half-open breaker) but frees its probe slot. See `countErrors`.
    */
   readonly isFailure?: ((cause: Cause.Cause<unknown>) => boolean) | undefined
+  /**
+   * State shared with the other replicas of a fleet (`CircuitBreakerStore`): the fleet counts failures
+   * in a row together, one replica's opening opens every replica's breaker, and one replica probes
+   * for all. Without it (the default) the breaker keeps all of its state to itself. `isolate`,
+   * `release`, `reset` and `halfOpenNow` stay local.
+   *
+   * @since 0.2.0
+   */
+  readonly shared?: CircuitBreakerStore.Shared | undefined
 }
 
 /**
@@ -718,6 +728,9 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker> =>
     const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
       withAdmission(() => effect)
 
+    const shared = options.shared
+    if (shared !== undefined) return yield* makeShared(settings, shared, step, pubsub)
+
     return CircuitBreaker.of({
       withBreaker,
       withAdmission,
@@ -727,6 +740,126 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker> =>
       }),
       stats: step((machine, now) => {
         const next = internal.advance(machine, now)
+        return [internal.stats(next, now), next]
+      }),
+      transitions: Stream.fromPubSub(pubsub),
+      subscribe: PubSub.subscribe(pubsub),
+      isolate: update(internal.isolate),
+      release: update(internal.release),
+      reset: update(internal.reset),
+      halfOpenNow: update(internal.halfOpenNow)
+    })
+  })
+
+type Step = <B>(
+  f: (machine: internal.Machine, now: number) => readonly [B, internal.Machine]
+) => Effect.Effect<B>
+
+/**
+ * The breaker over a fleet's shared state: the same machine, which takes the fleet's state in (from
+ * memory, no I/O) before each decision, counts its failures with the fleet, claims the fleet's one
+ * probe, and shares its openings and closings.
+ */
+const makeShared = (
+  settings: internal.Settings,
+  shared: CircuitBreakerStore.Shared,
+  step: Step,
+  pubsub: PubSub.PubSub<Transition>
+): Effect.Effect<CircuitBreaker> =>
+  Effect.gen(function*() {
+    const update = (f: (machine: internal.Machine, now: number) => internal.Machine): Effect.Effect<void> =>
+      step((machine, now) => [undefined, f(machine, now)])
+    const windowMillis = internal.sharedWindowMillis(settings)
+    // a change of the fleet's state shows in this breaker's state, events and gauge at once
+    yield* shared.follow(update((machine, now) => internal.adopt(machine, shared.view(), now)))
+
+    /** Shares what a step did: an opening or a closing. */
+    const share = (before: internal.Machine, after: internal.Machine): Effect.Effect<boolean> => {
+      if (after.transition === before.transition || after.transition === undefined) return Effect.succeed(false)
+      const period = internal.openPeriod(after)
+      if (period !== undefined && after.transition.from !== "Open") return Effect.as(shared.open(period), true)
+      if (after.phase._tag === "Closed" && after.transition.reason === "ProbesSucceeded") {
+        return Effect.as(shared.close(after.phase.since), true)
+      }
+      return Effect.succeed(false)
+    }
+    const stepShared = (f: (machine: internal.Machine, now: number) => internal.Machine) =>
+      Effect.flatMap(
+        step((machine, now) => {
+          const next = f(machine, now)
+          return [[machine, next] as const, next]
+        }),
+        ([before, after]) => share(before, after)
+      )
+
+    const admitLocal = step((machine, now) => internal.admitShared(machine, shared.view(), now))
+    /** A probe goes out only with the fleet's claim; without it the call is judged again on what the claim told. */
+    const admit: Effect.Effect<internal.Ticket | CircuitOpen> = Effect.flatMap(
+      admitLocal,
+      (ticket) =>
+        ticket instanceof CircuitOpen || !ticket.probe
+          ? Effect.succeed(ticket)
+          : Effect.flatMap(shared.claimProbe(ticket.openedAt ?? 0), (claimed) =>
+            claimed ? Effect.succeed(ticket) : step((machine, now) => {
+              const [again, next] = internal.admitShared(internal.unadmit(machine, ticket), shared.view(), now)
+              // still half-open here: the claim went to another replica meanwhile
+              return again instanceof CircuitOpen || !again.probe ? [again, next] : [
+                next.phase._tag === "HalfOpen"
+                  ? next.phase.rejection
+                  : new CircuitOpen({ message: "probing elsewhere" }),
+                internal.unadmit(next, again)
+              ]
+            }))
+    )
+
+    const complete = (ticket: internal.Ticket, outcome: internal.Outcome): Effect.Effect<void> =>
+      Effect.flatMap(
+        step((machine, now) => {
+          const next = internal.complete(machine, ticket, outcome, now)
+          return [[machine, next] as const, next]
+        }),
+        ([before, after]) =>
+          Effect.flatMap(share(before, after), (shared_) => {
+            if (shared_ || ticket.probe || ticket.epoch !== before.epoch || before.phase._tag !== "Closed") {
+              return Effect.void
+            }
+            if (outcome === "failure") {
+              return Effect.flatMap(
+                shared.recordFailure(windowMillis),
+                (failures) =>
+                  failures !== undefined && failures >= settings.consecutiveFailures
+                    ? Effect.asVoid(stepShared(internal.tripShared))
+                    : Effect.void
+              )
+            }
+            return outcome === "success" && before.phase.consecutiveFailures > 0 ? shared.endStreak : Effect.void
+          })
+      )
+
+    const withAdmission = <A, E, R>(
+      f: (admission: Admission) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | CircuitOpen, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> =>
+          ticket instanceof CircuitOpen
+            ? Effect.fail(ticket)
+            : Effect.onExit(
+              restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))),
+              (exit) => complete(ticket, internal.classify(settings, exit))
+            ))
+      )
+
+    const current = (machine: internal.Machine, now: number) =>
+      internal.advance(internal.adopt(machine, shared.view(), now), now)
+    return CircuitBreaker.of({
+      withBreaker: (effect) => withAdmission(() => effect),
+      withAdmission,
+      state: step((machine, now) => {
+        const next = current(machine, now)
+        return [internal.snapshot(next, now), next]
+      }),
+      stats: step((machine, now) => {
+        const next = current(machine, now)
         return [internal.stats(next, now), next]
       }),
       transitions: Stream.fromPubSub(pubsub),

@@ -150,7 +150,8 @@ export const units: Readonly<Record<string, string>> = {
   "chittyid.cache.hits": "{lookup}",
   "chittyid.cache.misses": "{lookup}",
   "chittyid.cache.evictions": "{entry}",
-  "chittyid.health.checks": "{check}"
+  "chittyid.health.checks": "{check}",
+  "chittyid.fleet.fallbacks": "{fallback}"
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -15,6 +16,7 @@ import { IdServiceConfig } from "../IdServiceConfig.ts"
 import type * as IdServiceConfigModule from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
+import * as Store from "./circuitBreakerStore.ts"
 
 /**
  * Does the failure of a call (after its retries) count against the breaker? A service that is down,
@@ -55,10 +57,18 @@ export const operations: ReadonlyArray<Operation> = ["mint", "validate"]
 
 const gaugeValue: Record<CircuitBreaker.StateTag, number> = { Closed: 0, HalfOpen: 1, Open: 2, Isolated: 3 }
 
-/** One breaker, its state kept in the gauge labelled by its operation. */
-const makeOne = (settings: IdServiceConfigModule.Settings["breaker"], operation: Operation) =>
+/**
+ * One breaker, its state kept in the gauge labelled by its operation, sharing its state through the
+ * `CircuitBreakerStore` in context, if any (keys `<prefix>:breaker:<operation>:…`). A probe claim
+ * holds as long as a call may take, and a second more.
+ */
+const makeOne = (settings: IdServiceConfigModule.Settings, operation: Operation) =>
   Effect.gen(function*() {
-    const breaker = yield* CircuitBreaker.make(options(settings, operation))
+    const store = yield* Effect.serviceOption(Store.tag)
+    const shared = Option.isSome(store)
+      ? yield* store.value.breaker(operation, { probeTimeout: Duration.sum(settings.timeout, Duration.seconds(1)) })
+      : undefined
+    const breaker = yield* CircuitBreaker.make({ ...options(settings.breaker, operation), shared })
     const transitions = yield* breaker.subscribe
     const gauge = Metric.tagged(Observability.metrics.breakerState, "chittyid.operation", operation)
     yield* Metric.set(gauge, 0)
@@ -86,10 +96,18 @@ export const make: Effect.Effect<IdServiceClient.Breakers, never, IdServiceConfi
   function*() {
     const settings = yield* IdServiceConfig
     return {
-      mint: yield* makeOne(settings.breaker, "mint"),
-      validate: yield* makeOne(settings.breaker, "validate")
+      mint: yield* makeOne(settings, "mint"),
+      validate: yield* makeOne(settings, "validate")
     }
   }
+)
+
+/**
+ * The breaker store's `FleetFallback` / `FleetRestored` events, when a store is in context.
+ */
+export const storeEvents: Effect.Effect<Stream.Stream<Observability.ClientEvent>> = Effect.map(
+  Effect.serviceOption(Store.tag),
+  Option.match({ onNone: () => Stream.empty, onSome: (store) => store.events })
 )
 
 /** The breakers' transitions as client events, each naming its operation. */

@@ -142,6 +142,8 @@ type Phase =
   | {
     readonly _tag: "HalfOpen"
     readonly since: number
+    /** when the open period that led here began (the `since` of that `Open`) */
+    readonly openedAt: number
     readonly probesInFlight: number
     readonly successes: number
     readonly rejection: CircuitOpen
@@ -177,6 +179,8 @@ export interface Ticket {
   readonly startedAt: number
   /** Admitted in `HalfOpen`: the call is a probe of the dependency. */
   readonly probe: boolean
+  /** For a probe: when the open period it ends began (a shared store compares it with the fleet's close). */
+  readonly openedAt?: number
 }
 
 /** @internal */
@@ -249,12 +253,25 @@ const moveTo = (
 
 const open = (machine: Machine, reason: CircuitBreaker.OpenReason, now: number): Machine => {
   const trips = machine.trips + 1
-  const retryAt = now + openMillis(machine.settings, trips)
+  return openUntil(machine, reason, now, now + openMillis(machine.settings, trips), trips, now, "")
+}
+
+const openUntil = (
+  machine: Machine,
+  reason: CircuitBreaker.OpenReason,
+  now: number,
+  retryAt: number,
+  trips: number,
+  since: number,
+  origin: string
+): Machine => {
   const rejection = new CircuitOpen({
-    message: `${label(machine.settings)} is open (${reason}); next probe at ${new Date(retryAt).toISOString()}`,
+    message: `${label(machine.settings)} is open (${reason}${origin}); next probe at ${
+      new Date(retryAt).toISOString()
+    }`,
     retryAt
   })
-  return moveTo(machine, { _tag: "Open", since: now, retryAt, reason, rejection }, reason, now, trips)
+  return moveTo(machine, { _tag: "Open", since, retryAt, reason, rejection }, reason, now, trips)
 }
 
 const halfOpen = (machine: Machine, reason: CircuitBreaker.TransitionReason, now: number): Machine =>
@@ -263,6 +280,7 @@ const halfOpen = (machine: Machine, reason: CircuitBreaker.TransitionReason, now
     {
       _tag: "HalfOpen",
       since: now,
+      openedAt: machine.phase._tag === "Open" ? machine.phase.since : now,
       probesInFlight: 0,
       successes: 0,
       rejection: new CircuitOpen({
@@ -307,7 +325,7 @@ export const admit = (machine: Machine, now: number): readonly [Ticket | Circuit
     }
     case "HalfOpen": {
       if (phase.probesInFlight < current.settings.halfOpenProbes) {
-        return [{ epoch: current.epoch, startedAt: now, probe: true }, {
+        return [{ epoch: current.epoch, startedAt: now, probe: true, openedAt: phase.openedAt }, {
           ...current,
           phase: { ...phase, probesInFlight: phase.probesInFlight + 1 },
           counters: { ...current.counters, calls: current.counters.calls + 1 }
@@ -476,3 +494,144 @@ export const stats = (machine: Machine, now: number): CircuitBreaker.Stats => ({
   state: snapshot(machine, now),
   ...machine.counters
 })
+
+// -----------------------------------------------------------------------------
+// Shared state (CircuitBreakerStore)
+// -----------------------------------------------------------------------------
+
+/**
+ * What this replica knows of the state its fleet shares (see `CircuitBreakerStore`): nothing, the
+ * time the fleet's breaker last closed, its open period (`since` and `reason` are the opener's), or
+ * another replica holding the probe claim until `until`. All times are epoch ms.
+ *
+ * @internal
+ */
+export type SharedView =
+  | { readonly _tag: "Unknown" }
+  | { readonly _tag: "Closed"; readonly since: number }
+  | {
+    readonly _tag: "Open"
+    readonly since: number
+    readonly retryAt: number
+    readonly reason: CircuitBreaker.OpenReason
+    readonly trips: number
+  }
+  | { readonly _tag: "Probing"; readonly until: number }
+
+/** @internal */
+export const unknownView: SharedView = { _tag: "Unknown" }
+
+/**
+ * The machine after taking the fleet's state in: an open period another replica started is adopted
+ * (a closed or half-open breaker opens until the fleet's `retryAt`, an open one waits as long), and a
+ * close that came after this breaker opened closes it. An isolated breaker stays isolated.
+ *
+ * @internal
+ */
+export const adopt = (machine: Machine, view: SharedView, now: number): Machine => {
+  const phase = machine.phase
+  switch (view._tag) {
+    case "Open": {
+      if (view.retryAt <= now) return machine
+      const trips = Math.max(machine.trips, view.trips)
+      if (phase._tag === "Closed" || (phase._tag === "HalfOpen" && phase.openedAt < view.since)) {
+        return openUntil(machine, view.reason, now, view.retryAt, trips, view.since, ", shared by the fleet")
+      }
+      if (phase._tag === "Open" && phase.retryAt < view.retryAt) {
+        // open already: it waits as long as the fleet does, without another transition
+        const rejection = new CircuitOpen({
+          message: `${label(machine.settings)} is open (${view.reason}, shared by the fleet); next probe at ${
+            new Date(view.retryAt).toISOString()
+          }`,
+          retryAt: view.retryAt
+        })
+        return { ...machine, trips, phase: { ...phase, retryAt: view.retryAt, rejection } }
+      }
+      return machine
+    }
+    case "Closed": {
+      if (
+        (phase._tag === "Open" && phase.since < view.since) ||
+        (phase._tag === "HalfOpen" && phase.openedAt < view.since)
+      ) {
+        return close(machine, "ProbesSucceeded", now)
+      }
+      return machine
+    }
+    case "Probing":
+    case "Unknown": {
+      return machine
+    }
+  }
+}
+
+/**
+ * `admit` with the fleet's state taken in first; while another replica holds the probe claim, a
+ * half-open breaker rejects instead of probing.
+ *
+ * @internal
+ */
+export const admitShared = (
+  machine: Machine,
+  view: SharedView,
+  now: number
+): readonly [Ticket | CircuitOpen, Machine] => {
+  const current = advance(adopt(machine, view, now), now)
+  if (current.phase._tag === "HalfOpen" && view._tag === "Probing" && view.until > now) {
+    return [
+      current.phase.rejection,
+      withCounters(current, { ...current.counters, rejected: current.counters.rejected + 1 })
+    ]
+  }
+  return admit(current, now)
+}
+
+/**
+ * Takes back a probe the fleet did not let this replica send: its slot is freed and the call counts
+ * as rejected.
+ *
+ * @internal
+ */
+export const unadmit = (machine: Machine, ticket: Ticket): Machine => {
+  const phase = machine.phase
+  if (!ticket.probe || ticket.epoch !== machine.epoch || phase._tag !== "HalfOpen") return machine
+  return {
+    ...machine,
+    phase: { ...phase, probesInFlight: phase.probesInFlight - 1 },
+    counters: { ...machine.counters, calls: machine.counters.calls - 1, rejected: machine.counters.rejected + 1 }
+  }
+}
+
+/**
+ * Opens a closed breaker because the fleet counted `consecutiveFailures` failures in a row.
+ *
+ * @internal
+ */
+export const tripShared = (machine: Machine, now: number): Machine =>
+  machine.phase._tag === "Closed" ? open(machine, "ConsecutiveFailures", now) : machine
+
+/**
+ * The open period to share, when the machine is open.
+ *
+ * @internal
+ */
+export const openPeriod = (
+  machine: Machine
+): Extract<SharedView, { _tag: "Open" }> | undefined =>
+  machine.phase._tag === "Open"
+    ? {
+      _tag: "Open",
+      since: machine.phase.since,
+      retryAt: machine.phase.retryAt,
+      reason: machine.phase.reason,
+      trips: machine.trips
+    }
+    : undefined
+
+/**
+ * The window of the fleet's failure count: the breaker's time window (10 s for a count window).
+ *
+ * @internal
+ */
+export const sharedWindowMillis = (settings: Settings): number =>
+  settings.window._tag === "Time" ? settings.window.millis : 10_000

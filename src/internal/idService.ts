@@ -212,6 +212,7 @@ export const make: Effect.Effect<
   let droppedEvents = 0
   const sources: Stream.Stream<Observability.ClientEvent> = Stream.mergeAll([
     breakerEvents.events(breakers),
+    yield* breakerEvents.storeEvents,
     client.retries,
     monitor.events,
     cache.evictions,
