@@ -712,48 +712,69 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker> =>
     const update = (f: (machine: internal.Machine, now: number) => internal.Machine): Effect.Effect<void> =>
       step((machine, now) => [undefined, f(machine, now)])
 
-    const admit = step(internal.admit)
-    const withAdmission = <A, E, R>(
-      f: (admission: Admission) => Effect.Effect<A, E, R>
-    ): Effect.Effect<A, E | CircuitOpen, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> =>
-          ticket instanceof CircuitOpen
-            ? Effect.fail(ticket)
-            : Effect.onExit(restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))), (exit) => {
-              const outcome = internal.classify(settings, exit)
-              return update((machine, now) => internal.complete(machine, ticket, outcome, now))
-            }))
-      )
-    const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
-      withAdmission(() => effect)
-
     const shared = options.shared
     if (shared !== undefined) return yield* makeShared(settings, shared, step, pubsub)
 
-    return CircuitBreaker.of({
-      withBreaker,
-      withAdmission,
-      state: step((machine, now) => {
-        const next = internal.advance(machine, now)
-        return [internal.snapshot(next, now), next]
-      }),
-      stats: step((machine, now) => {
-        const next = internal.advance(machine, now)
-        return [internal.stats(next, now), next]
-      }),
-      transitions: Stream.fromPubSub(pubsub),
-      subscribe: PubSub.subscribe(pubsub),
-      isolate: update(internal.isolate),
-      release: update(internal.release),
-      reset: update(internal.reset),
-      halfOpenNow: update(internal.halfOpenNow)
-    })
+    const withAdmission = admission(
+      settings,
+      step(internal.admit),
+      (ticket, outcome) => update((machine, now) => internal.complete(machine, ticket, outcome, now))
+    )
+    return assemble(step, pubsub, withAdmission, internal.advance)
   })
 
 type Step = <B>(
   f: (machine: internal.Machine, now: number) => readonly [B, internal.Machine]
 ) => Effect.Effect<B>
+
+/**
+ * `withAdmission` from how a call is admitted (a `Ticket`, or the `CircuitOpen` to fail with) and how
+ * its exit is recorded; admission and recording cannot be interrupted, the call can.
+ */
+const admission = (
+  settings: internal.Settings,
+  admit: Effect.Effect<internal.Ticket | CircuitOpen>,
+  complete: (ticket: internal.Ticket, outcome: internal.Outcome) => Effect.Effect<void>
+): CircuitBreaker["withAdmission"] =>
+<A, E, R>(f: (admission: Admission) => Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> =>
+      ticket instanceof CircuitOpen
+        ? Effect.fail(ticket)
+        : Effect.onExit(
+          restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))),
+          (exit) => complete(ticket, internal.classify(settings, exit))
+        ))
+  )
+
+/** The breaker from its step, admission and view of the state now (`current`). */
+const assemble = (
+  step: Step,
+  pubsub: PubSub.PubSub<Transition>,
+  withAdmission: CircuitBreaker["withAdmission"],
+  current: (machine: internal.Machine, now: number) => internal.Machine
+): CircuitBreaker => {
+  const update = (f: (machine: internal.Machine, now: number) => internal.Machine): Effect.Effect<void> =>
+    step((machine, now) => [undefined, f(machine, now)])
+  return CircuitBreaker.of({
+    withBreaker: (effect) => withAdmission(() => effect),
+    withAdmission,
+    state: step((machine, now) => {
+      const next = current(machine, now)
+      return [internal.snapshot(next, now), next]
+    }),
+    stats: step((machine, now) => {
+      const next = current(machine, now)
+      return [internal.stats(next, now), next]
+    }),
+    transitions: Stream.fromPubSub(pubsub),
+    subscribe: PubSub.subscribe(pubsub),
+    isolate: update(internal.isolate),
+    release: update(internal.release),
+    reset: update(internal.reset),
+    halfOpenNow: update(internal.halfOpenNow)
+  })
+}
 
 /**
  * The breaker over a fleet's shared state: the same machine, which takes the fleet's state in (from
@@ -836,39 +857,14 @@ const makeShared = (
           })
       )
 
-    const withAdmission = <A, E, R>(
-      f: (admission: Admission) => Effect.Effect<A, E, R>
-    ): Effect.Effect<A, E | CircuitOpen, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> =>
-          ticket instanceof CircuitOpen
-            ? Effect.fail(ticket)
-            : Effect.onExit(
-              restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))),
-              (exit) => complete(ticket, internal.classify(settings, exit))
-            ))
-      )
+    const withAdmission = admission(settings, admit, complete)
 
-    const current = (machine: internal.Machine, now: number) =>
-      internal.advance(internal.adopt(machine, shared.view(), now), now)
-    return CircuitBreaker.of({
-      withBreaker: (effect) => withAdmission(() => effect),
+    return assemble(
+      step,
+      pubsub,
       withAdmission,
-      state: step((machine, now) => {
-        const next = current(machine, now)
-        return [internal.snapshot(next, now), next]
-      }),
-      stats: step((machine, now) => {
-        const next = current(machine, now)
-        return [internal.stats(next, now), next]
-      }),
-      transitions: Stream.fromPubSub(pubsub),
-      subscribe: PubSub.subscribe(pubsub),
-      isolate: update(internal.isolate),
-      release: update(internal.release),
-      reset: update(internal.reset),
-      halfOpenNow: update(internal.halfOpenNow)
-    })
+      (machine, now) => internal.advance(internal.adopt(machine, shared.view(), now), now)
+    )
   })
 
 /**

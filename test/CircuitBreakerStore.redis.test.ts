@@ -75,6 +75,16 @@ const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, ok: (a: A) => boole
     Effect.orDie
   )
 
+/** Waits until the replica's events hold a `FleetFallback` / `FleetRestored` of the breaker store. */
+const sawEvent = (r: Replica, tag: "FleetFallback" | "FleetRestored") =>
+  eventually(
+    Effect.sync(() => r.events),
+    (events) => events.some((e) => e._tag === tag && e.component === "breaker"),
+    `a ${tag} event`
+  )
+
+const storeMode = Effect.flatMap(CircuitBreakerStore, (store) => store.mode)
+
 const mintRequests = Effect.map(Effect.flatMap(ReferenceServer, (server) => server.counts), (c) => c.requests.mint)
 
 const fallbacks = Metric.value(Metric.tagged(Observability.metrics.fleetFallbacks, "component", "breaker")).pipe(
@@ -150,12 +160,8 @@ describe.skipIf(skipRedisSuites)("CircuitBreakerStore on Redis (two IdService re
         const fallbacksBefore = yield* fallbacks
         yield* redis.stop
         for (const r of [a, b]) {
-          yield* eventually(
-            Effect.sync(() => r.events),
-            (events) => events.some((e) => e._tag === "FleetFallback" && e.component === "breaker"),
-            "a FleetFallback event"
-          )
-          expect(yield* r.run(Effect.flatMap(CircuitBreakerStore, (store) => store.mode))).toBe("fallback")
+          yield* sawEvent(r, "FleetFallback")
+          expect(yield* r.run(storeMode)).toBe("fallback")
         }
         expect((yield* fallbacks) - fallbacksBefore).toBe(2)
 
@@ -172,13 +178,7 @@ describe.skipIf(skipRedisSuites)("CircuitBreakerStore on Redis (two IdService re
 
         // Redis back: both share again
         yield* redis.start
-        for (const r of [a, b]) {
-          yield* eventually(
-            Effect.sync(() => r.events),
-            (events) => events.some((e) => e._tag === "FleetRestored" && e.component === "breaker"),
-            "a FleetRestored event"
-          )
-        }
+        for (const r of [a, b]) yield* sawEvent(r, "FleetRestored")
         yield* a.run(Effect.flatMap(IdServiceBreakers, (breakers) => breakers.mint.reset))
         yield* server.setFaults({ outage: { mode: "refuse" } })
         yield* tripped(b, "b-shared")
@@ -196,14 +196,10 @@ describe.skipIf(skipRedisSuites)("CircuitBreakerStore on Redis (two IdService re
         const redis = yield* startRedis
         yield* redis.stop
         const a = yield* replica(server.url, server.token, redis.url, "late")
-        expect(yield* a.run(Effect.flatMap(CircuitBreakerStore, (store) => store.mode))).toBe("fallback")
+        expect(yield* a.run(storeMode)).toBe("fallback")
         expect(Exit.isSuccess(yield* a.mint("late-ok"))).toBe(true)
         yield* redis.start
-        yield* eventually(
-          a.run(Effect.flatMap(CircuitBreakerStore, (store) => store.mode)),
-          (mode) => mode === "shared",
-          "the store to share"
-        )
+        yield* eventually(a.run(storeMode), (mode) => mode === "shared", "the store to share")
       }))
   })
 })
