@@ -9,6 +9,9 @@
  *   failures are never stored.
  * - **the mint rate limit** (setting `rateLimit`, env `CHITTY_ID_RATE_LIMIT`): counted fleet-wide
  *   by `@effect/experimental`'s `RateLimiter` over its Redis store instead of in each process.
+ * - **the circuit breakers' state** (`CircuitBreakerStore.layerRedis`, which this layer includes):
+ *   failures in a row counted together, one replica's opening rejects on all, one probe for the
+ *   fleet (see `docs/breaker-store.md`).
  *
  * Redis down or slow never takes minting down: each piece falls back to its local form (logged once,
  * a `FleetFallback` event on `IdService.events`, `chittyid.fleet.fallbacks` counted) and returns when
@@ -38,6 +41,7 @@
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
+import { CircuitBreakerStore } from "./CircuitBreakerStore.ts"
 import * as internal from "./internal/fleet.ts"
 import * as internalRedis from "./internal/fleetRedis.ts"
 
@@ -110,5 +114,5 @@ export type Fleet = internal.Fleet
  * @since 0.2.0
  * @category layers
  */
-export const layerRedis = (options: RedisOptions): Layer.Layer<Fleet, ConfigError.ConfigError> =>
-  Layer.scoped(internal.Fleet, internalRedis.make(options))
+export const layerRedis = (options: RedisOptions): Layer.Layer<Fleet | CircuitBreakerStore, ConfigError.ConfigError> =>
+  Layer.merge(Layer.scoped(internal.Fleet, internalRedis.make(options)), CircuitBreakerStore.layerRedis(options))

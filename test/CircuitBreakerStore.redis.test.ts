@@ -18,6 +18,7 @@ import {
   Stream
 } from "effect"
 import { CircuitBreakerStore } from "../src/CircuitBreakerStore.ts"
+import * as Fleet from "../src/Fleet.ts"
 import type * as IdService from "../src/IdService.ts"
 import { IdService as IdServiceTag } from "../src/IdService.ts"
 import { IdServiceBreakers } from "../src/IdServiceClient.ts"
@@ -29,7 +30,13 @@ import { skipRedisSuites, startRedis } from "./redis.ts"
 const openDuration = "4 seconds"
 
 /** A replica: the live service built on its own runtime, its events recorded. */
-const replica = (serverUrl: string, token: ReferenceServer["Type"]["token"], redisUrl: string, prefix: string) =>
+const replica = (
+  serverUrl: string,
+  token: ReferenceServer["Type"]["token"],
+  redisUrl: string,
+  prefix: string,
+  via: "store" | "fleet" = "store"
+) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.acquireRelease(
       Effect.sync(() =>
@@ -42,7 +49,11 @@ const replica = (serverUrl: string, token: ReferenceServer["Type"]["token"], red
             timeout: "3 seconds",
             breaker: { consecutiveFailures: 3, openDuration, openBackoffFactor: 1 }
           }).pipe(
-            Layer.provideMerge(CircuitBreakerStore.layerRedis({ url: redisUrl, prefix, commandTimeout: "250 millis" })),
+            Layer.provideMerge(
+              via === "store"
+                ? CircuitBreakerStore.layerRedis({ url: redisUrl, prefix, commandTimeout: "250 millis" })
+                : Layer.orDie(Fleet.layerRedis({ url: redisUrl, prefix, commandTimeout: "250 millis" }))
+            ),
             Layer.provideMerge(Logger.minimumLogLevel(LogLevel.None))
           )
         )
@@ -186,6 +197,23 @@ describe.skipIf(skipRedisSuites)("CircuitBreakerStore on Redis (two IdService re
         const shared = yield* mintRequests
         expect(failureTag(yield* a.mint("a-shared"))).toBe("CircuitOpen")
         expect(yield* mintRequests).toBe(shared)
+        yield* server.setFaults({ outage: null })
+      }))
+
+    it.scoped("Fleet.layerRedis shares the breakers too", () =>
+      Effect.gen(function*() {
+        const server = yield* ReferenceServer
+        yield* server.reset
+        const redis = yield* startRedis
+        const a = yield* replica(server.url, server.token, redis.url, "fleet", "fleet")
+        const b = yield* replica(server.url, server.token, redis.url, "fleet", "store")
+        expect(yield* a.run(Effect.map(CircuitBreakerStore, (store) => store.backend))).toBe("redis")
+        yield* server.setFaults({ outage: { mode: "refuse" } })
+        yield* tripped(a, "fleet")
+        yield* eventually(b.mintState, (state) => state === "Open", "B to follow A")
+        const before = yield* mintRequests
+        expect(failureTag(yield* b.mint("fleet-b"))).toBe("CircuitOpen")
+        expect(yield* mintRequests).toBe(before)
         yield* server.setFaults({ outage: null })
       }))
 
