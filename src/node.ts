@@ -32,7 +32,9 @@ import { Agent } from "undici"
 import { IdService } from "./IdService.ts"
 import type * as IdServiceModule from "./IdService.ts"
 import * as IdServiceConfig from "./IdServiceConfig.ts"
+import * as IdServiceError from "./IdServiceError.ts"
 import * as UndiciClient from "./internal/undiciClient.ts"
+import * as MintAudit from "./MintAudit.ts"
 
 /**
  * Options of {@link makeHttpClient} and {@link layerHttpClientWith}.
@@ -190,3 +192,38 @@ export const layerConfig = (
   options: Config.Config.Wrap<IdServiceConfig.Input & IdServiceModule.LiveOptions>
 ): Layer.Layer<IdServiceModule.LiveServices, ConfigError.ConfigError> =>
   IdService.layerConfig(options).pipe(Layer.provide(layerHttpClient))
+
+/**
+ * The mint audit log in a file (`MintAudit.layerFile`) with Node's `FileSystem` provided (from
+ * `@effect/platform-node`, loaded when the layer is built): compose it under the live layer and every
+ * mint is recorded. See `docs/audit.md`.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import * as Node from "effect-chittyid/node"
+ *
+ * const ServiceLive = Node.layerWith({ url: "https://id.chitty.cc" }).pipe(
+ *   Layer.provideMerge(Node.layerMintAudit("/var/log/chittyid/mints.jsonl"))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerMintAudit = (
+  path: string,
+  options?: MintAudit.Options
+): Layer.Layer<MintAudit.MintAudit, IdServiceError.AuditWriteFailed> =>
+  MintAudit.MintAudit.layerFile(path, options).pipe(
+    Layer.provide(Layer.unwrapEffect(Effect.tryPromise({
+      // Loaded when the layer is built: effect-chittyid/node does not need @effect/platform-node otherwise.
+      try: () => import("@effect/platform-node/NodeFileSystem").then((module) => module.layer),
+      catch: () =>
+        new IdServiceError.AuditWriteFailed({
+          message:
+            `audit log ${path}: Node.layerMintAudit needs @effect/platform-node (npm install @effect/platform-node@^0.108)`,
+          path
+        })
+    })))
+  )

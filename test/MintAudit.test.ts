@@ -5,7 +5,6 @@
  * failing log fails the mint (required) or not (best-effort).
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as PlatformError from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { describe, expect, it, layer } from "@effect/vitest"
@@ -17,6 +16,7 @@ import * as IdService from "../src/IdService.ts"
 import * as IdServiceError from "../src/IdServiceError.ts"
 import * as CanonicalJson from "../src/internal/canonicalJson.ts"
 import { type Entry, MintAudit, MintAuditLog } from "../src/MintAudit.ts"
+import * as Node from "../src/node.ts"
 import { ReferenceServer } from "../src/server/ReferenceServer.ts"
 
 const parse = (line: string) => JSON.parse(line) as Entry
@@ -390,19 +390,19 @@ describe("MintAudit.layerFile", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 
-/** The live layer against the server in context, writing its audit to `path`. */
+/**
+ * The live layer against the server in context, audited to `path`, composed as users do:
+ * `Node.layerWith(…).pipe(Layer.provideMerge(Node.layerMintAudit(path)))`.
+ */
 const liveAudited = (path: string, options?: Parameters<typeof MintAudit.layerFile>[1]) =>
   Layer.unwrapEffect(
     Effect.map(ReferenceServer, (server) =>
-      IdService.IdService.layerWith({
+      Node.layerWith({
         url: server.url,
         token: server.token,
         retry: { maxRetries: 0 },
         health: { interval: "1 hour" }
-      }).pipe(
-        Layer.provide(NodeHttpClient.layerUndici),
-        Layer.provideMerge(MintAudit.layerFile(path, options))
-      ))
+      }).pipe(Layer.provideMerge(Node.layerMintAudit(path, options))))
   )
 
 describe("MintAudit with the live IdService (reference server, loopback HTTP)", () => {

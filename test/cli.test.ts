@@ -4,14 +4,18 @@
  * answer is the exit code. Commands that talk to the service run against the reference server on
  * 127.0.0.1:0.
  */
+import type * as CliApp from "@effect/cli/CliApp"
 import type * as Command from "@effect/cli/Command"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, FastCheck, Layer, Redacted, Schema, Stream } from "effect"
 import * as ChittyId from "../src/ChittyId.ts"
 import { type CliFailure, colorEnabled, Io, makeConsole, stripAnsi } from "../src/cli/Io.ts"
 import * as Main from "../src/cli/Main.ts"
 import * as Serve from "../src/cli/Serve.ts"
+import * as IdService from "../src/IdService.ts"
+import { MintAudit, MintAuditLog } from "../src/MintAudit.ts"
 import { make as makeServer } from "../src/server/ReferenceServer.ts"
 import { vectors } from "./fixtures.ts"
 
@@ -34,7 +38,7 @@ interface RunOptions {
 const cli = (args: ReadonlyArray<string>, options: RunOptions = {}) => runIn(Main.chittyid, args, options)
 
 const runIn = <Name extends string, E, A>(
-  command: Command.Command<Name, Io, E, A>,
+  command: Command.Command<Name, Io | CliApp.CliApp.Environment, E, A>,
   args: ReadonlyArray<string>,
   options: RunOptions = {}
 ) =>
@@ -308,6 +312,80 @@ describe("chittyid health", () => {
       expect(ran.code).toBe(1)
       expect(ran.stdout.join("\n")).toMatch(/service +down/)
       expect(ran.stderr.at(-1)).toMatch(/^chittyid: the service is not healthy/)
+    }))
+})
+
+describe("chittyid audit verify", () => {
+  /** An audit log of `n` mints (the in-memory service and log), written to a file of the test's scope. */
+  const auditLog = (n: number) =>
+    Effect.gen(function*() {
+      const lines = yield* Effect.zipRight(
+        Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
+          Effect.either(IdService.mint({ entityType: i % 4 === 3 ? "X" as "P" : "P" }))),
+        Effect.flatMap(MintAuditLog, (log) =>
+          log.lines)
+      ).pipe(Effect.provide(IdService.IdService.layerTest().pipe(Layer.provideMerge(MintAudit.layerTest()))))
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "cli-audit-" })
+      const write = (name: string, content: ReadonlyArray<string>) =>
+        Effect.as(fs.writeFileString(`${dir}/${name}`, content.map((line) => `${line}\n`).join("")), `${dir}/${name}`)
+      return { lines, dir, write }
+    }).pipe(Effect.provide(NodeContext.layer))
+
+  it.scoped("an intact log: exit 0, its entries and last hash on stdout", () =>
+    Effect.gen(function*() {
+      const { lines, write } = yield* auditLog(9)
+      const path = yield* write("mints.jsonl", lines)
+      const ran = yield* cli(["audit", "verify", path])
+      expect(ran).toMatchObject({ code: 0, stderr: [] })
+      expect(ran.stdout).toEqual([
+        "intact        9 entries",
+        `last hash     ${JSON.parse(lines[8]!).hash}`
+      ])
+      const json = yield* cli(["audit", "verify", "--json", path])
+      expect(JSON.parse(json.stdout.join(""))).toEqual({
+        file: path,
+        entries: 9,
+        ok: true,
+        lastHash: JSON.parse(lines[8]!).hash
+      })
+    }))
+
+  it.scoped("a tampered log: exit 1, the first broken line and why on stderr", () =>
+    Effect.gen(function*() {
+      const { lines, write } = yield* auditLog(9)
+      const deleted = yield* write("deleted.jsonl", lines.filter((_, i) => i !== 4))
+      const ran = yield* cli(["audit", "verify", deleted])
+      expect(ran.code).toBe(1)
+      expect(ran.stdout).toEqual([])
+      expect(ran.stderr).toEqual([
+        `chittyid: ${deleted} is broken at line 5: its prev is not the hash of the line before it (a line deleted, moved or inserted) (the 4 lines before it are intact)`
+      ])
+      const edited = yield* write(
+        "edited.jsonl",
+        lines.map((line, i) => i === 6 ? line.replace("\"seq\":7", "\"seq\":70") : line)
+      )
+      const json = yield* cli(["audit", "verify", "--json", edited])
+      expect(json.code).toBe(1)
+      expect(JSON.parse(json.stdout.join(""))).toMatchObject({ ok: false, brokenAt: 7, entries: 6 })
+      expect(json.stderr[0]).toContain("broken at line 7: its hash does not match its content")
+    }))
+
+  it.scoped("a missing file or a directory: exit 1 and one clear line, no stack", () =>
+    Effect.gen(function*() {
+      const { dir } = yield* auditLog(0)
+      const missing = yield* cli(["audit", "verify", `${dir}/nope.jsonl`])
+      expect(missing).toMatchObject({
+        code: 1,
+        stdout: [],
+        stderr: [`chittyid: cannot read ${dir}/nope.jsonl: no such file`]
+      })
+      const directory = yield* cli(["audit", "verify", dir])
+      expect(directory.code).toBe(1)
+      expect(directory.stderr).toHaveLength(1)
+      expect(directory.stderr[0]).toMatch(new RegExp(`^chittyid: cannot read ${dir}: `))
+      const usage = yield* cli(["audit", "verify"])
+      expect(usage.code).toBe(2)
     }))
 })
 

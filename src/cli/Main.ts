@@ -16,6 +16,7 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as IdServiceError from "../IdServiceError.ts"
+import * as Audit from "./Audit.ts"
 import { describeConfigError } from "./Client.ts"
 import * as Health from "./Health.ts"
 import { CliFailure, type Io, UsageError } from "./Io.ts"
@@ -38,8 +39,15 @@ import * as Validate from "./Validate.ts"
  * @category commands
  */
 export const chittyid = Command.make("chittyid").pipe(
-  Command.withDescription("Mint, validate and take apart ChittyIDs; run the reference server"),
-  Command.withSubcommands([Mint.command, Validate.command, Parse.command, Health.command, Serve.command])
+  Command.withDescription("Mint, validate and take apart ChittyIDs; run the reference server; verify a mint audit log"),
+  Command.withSubcommands([
+    Mint.command,
+    Validate.command,
+    Parse.command,
+    Health.command,
+    Serve.command,
+    Audit.command
+  ])
 )
 
 /**
@@ -85,7 +93,7 @@ const firstLine = (text: string) => text.split("\n").find((line) => line.trim() 
  * @category running
  */
 export const runCommand = <Name extends string, E, A>(
-  command: Command.Command<Name, Io, E, A>,
+  command: Command.Command<Name, Io | CliApp.CliApp.Environment, E, A>,
   args: ReadonlyArray<string>,
   options: {
     readonly version: string

@@ -4,6 +4,7 @@
  *
  * @since 0.2.0
  */
+import type * as CliApp from "@effect/cli/CliApp"
 import type * as Command from "@effect/cli/Command"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -51,7 +52,7 @@ export const version = (): string => {
  */
 export const main = <Name extends string, E, A>(
   args: ReadonlyArray<string>,
-  command: Command.Command<Name, Io, E, A>
+  command: Command.Command<Name, Io | CliApp.CliApp.Environment, E, A>
 ): void => {
   const program = Main.runCommand(command, args, { version: version(), interactive: process.stdin.isTTY === true })
     .pipe(
