@@ -99,7 +99,7 @@ export interface Entry extends Outcome {
 /**
  * `"required"` (default): a mint whose line cannot be written fails with `AuditWriteFailed`.
  * `"bestEffort"`: the mint goes on; the first failure is logged, every one is counted
- * (`stats.failures`, metric `chittyid_audit_failures_total`).
+ * (`stats.failures`, metric `chittyid.audit.failures`).
  *
  * @since 0.2.0
  * @category models

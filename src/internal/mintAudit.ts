@@ -51,12 +51,12 @@ export const sha256Hex = (text: string): Promise<string> =>
 export const hashOf = (content: object): Promise<string> => sha256Hex(CanonicalJson.stringify(content))
 
 const metrics = {
-  entries: Metric.counter("chittyid_audit_entries_total", {
+  entries: Metric.counter("chittyid.audit.entries", {
     description: "Lines appended to the mint audit log",
     incremental: true
   }),
-  failures: Metric.counter("chittyid_audit_failures_total", {
-    description: "Audit log writes or syncs that failed (label: operation)",
+  failures: Metric.counter("chittyid.audit.failures", {
+    description: "Audit log writes or syncs that failed, by chittyid.audit.operation (write, sync)",
     incremental: true
   })
 }
@@ -241,7 +241,7 @@ export const makeWriter = (options: {
     const report = (operation: "write" | "sync", reason: string): Effect.Effect<void> =>
       Effect.suspend(() => {
         stats.failures++
-        const count = Metric.increment(Metric.tagged(metrics.failures, "operation", operation))
+        const count = Metric.increment(Metric.tagged(metrics.failures, "chittyid.audit.operation", operation))
         if (reported) return count
         reported = true
         return Effect.zipRight(
