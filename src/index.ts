@@ -85,3 +85,10 @@ export * as HealthMonitor from "./HealthMonitor.ts"
  * @since 0.1.0
  */
 export * as Observability from "./Observability.ts"
+
+/**
+ * The tamper-evident audit log of mints.
+ *
+ * @since 0.2.0
+ */
+export * as MintAudit from "./MintAudit.ts"
