@@ -118,7 +118,10 @@ export const metrics = {
     description: "Health checks, by result",
     incremental: true
   }),
-  /** By `component` (`cache`, `breaker`, `rateLimit`): a shared piece of `Fleet.layerRedis` went local. */
+  /**
+   * By `chittyid.fleet.component` (`cache`, `breaker`, `rateLimit`): a shared piece of
+   * `Fleet.layerRedis` went local.
+   */
   fleetFallbacks: Metric.counter("chittyid.fleet.fallbacks", {
     description: "Times a shared fleet component (cache, breaker, rateLimit) fell back to local state, by component",
     incremental: true
@@ -151,7 +154,9 @@ export const units: Readonly<Record<string, string>> = {
   "chittyid.cache.misses": "{lookup}",
   "chittyid.cache.evictions": "{entry}",
   "chittyid.health.checks": "{check}",
-  "chittyid.fleet.fallbacks": "{fallback}"
+  "chittyid.fleet.fallbacks": "{fallback}",
+  "chittyid.audit.entries": "{entry}",
+  "chittyid.audit.failures": "{failure}"
 }
 
 /**

@@ -218,7 +218,7 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
       const b = yield* replica(server, fleet, settings)
       const eventsOfA = yield* collectEvents(a.run)
       const fallbacks = (component: string) =>
-        Metric.value(Metric.tagged(Observability.metrics.fleetFallbacks, "component", component)).pipe(
+        Metric.value(Metric.tagged(Observability.metrics.fleetFallbacks, "chittyid.fleet.component", component)).pipe(
           Effect.map((state) => state.count)
         )
       const cacheFallbacksBefore = yield* fallbacks("cache")

@@ -175,7 +175,7 @@ export const make = (
       PubSub.sliding<Observability.ClientEvent>(Observability.eventBuffer),
       PubSub.shutdown
     )
-    const fallbacks = Metric.tagged(Observability.metrics.fleetFallbacks, "component", "breaker")
+    const fallbacks = Metric.tagged(Observability.metrics.fleetFallbacks, "chittyid.fleet.component", "breaker")
     const entries = new Set<Entry>()
     let mode: CircuitBreakerStore.Mode = "shared"
 

@@ -178,7 +178,9 @@ export const make = (options: Options): Effect.Effect<Fleet.Shared, ConfigError.
           Effect.logWarning(
             `fleet: the shared ${piece.component} is unavailable (${reason}); this process works on its local ${piece.component} until Redis answers again`
           ),
-          Metric.increment(Metric.tagged(Observability.metrics.fleetFallbacks, "component", piece.component)),
+          Metric.increment(
+            Metric.tagged(Observability.metrics.fleetFallbacks, "chittyid.fleet.component", piece.component)
+          ),
           Effect.flatMap(
             Clock.currentTimeMillis,
             (at) => publish(Observability.ClientEvent.FleetFallback({ component: piece.component, reason, at }))
