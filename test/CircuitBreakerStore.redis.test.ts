@@ -98,7 +98,9 @@ const storeMode = Effect.flatMap(CircuitBreakerStore, (store) => store.mode)
 
 const mintRequests = Effect.map(Effect.flatMap(ReferenceServer, (server) => server.counts), (c) => c.requests.mint)
 
-const fallbacks = Metric.value(Metric.tagged(Observability.metrics.fleetFallbacks, "chittyid.fleet.component", "breaker")).pipe(
+const fallbacks = Metric.value(
+  Metric.tagged(Observability.metrics.fleetFallbacks, "chittyid.fleet.component", "breaker")
+).pipe(
   Effect.map((state) => (MetricState.isCounterState(state) ? Number(state.count) : 0))
 )
 

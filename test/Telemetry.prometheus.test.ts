@@ -6,8 +6,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Layer, Scope } from "effect"
+import * as Fs from "node:fs"
 import * as IdService from "../src/IdService.ts"
 import * as Node from "../src/node.ts"
+import * as Observability from "../src/Observability.ts"
 import { ReferenceServer } from "../src/server/ReferenceServer.ts"
 import * as Telemetry from "../src/Telemetry.ts"
 import * as Prometheus from "./prometheus-text.ts"
@@ -135,6 +137,11 @@ describe("Telemetry.layerPrometheus", () => {
         expect(scraped.text).toContain("# UNIT chittyid_mints_total {mint}")
         expect(Prometheus.value(scraped, "target_info", { service_name: "effect-chittyid" })).toBe(1)
 
+        // every metric of the client has its unit (none left at the default "1")
+        const units = [...scraped.text.matchAll(/^# UNIT ((?:chittyid|http_client)_\S+) (\S+)$/gm)]
+        expect(units.length).toBeGreaterThanOrEqual(7)
+        expect(units.filter(([, , unit]) => unit === "1").map(([, name]) => name)).toEqual([])
+
         // only /metrics is served
         expect((yield* Prometheus.scrape(endpoint.url.replace("/metrics", "/other"))).status).toBe(404)
       }).pipe(Effect.provide(live(server)))
@@ -164,6 +171,15 @@ describe("Telemetry.layerPrometheus", () => {
       const refused = yield* Effect.either(Effect.tryPromise(() => fetch(endpoint.url)))
       expect(Either.isLeft(refused)).toBe(true)
     }))
+
+  it("docs/telemetry.md lists every metric of Observability.units with its unit", () => {
+    const rows = Fs.readFileSync(new URL("../docs/telemetry.md", import.meta.url), "utf8").split("\n")
+      .filter((line) => line.startsWith("| `"))
+    const listed = Object.entries(Observability.units).filter(([name, unit]) =>
+      rows.some((row) => row.startsWith(`| \`${name}\` (`) && row.includes(`, \`${unit}\` |`))
+    )
+    expect(listed.map(([name]) => name)).toEqual(Object.keys(Observability.units))
+  })
 
   it.effect("a port out of range or an empty host is a TelemetryError, not a crash", () =>
     Effect.gen(function*() {
