@@ -29,10 +29,13 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { parseArgs } from "node:util"
+import * as Fleet from "./chaos/fleet.ts"
 import * as Harness from "./chaos/harness.ts"
 import * as Report from "./chaos/report.ts"
 import * as Scenarios from "./chaos/scenarios.ts"
 import * as ServerProcess from "./serverProcess.ts"
+
+const all: ReadonlyArray<Scenarios.Scenario> = [...Scenarios.all, Fleet.fleetOutage]
 
 const usage = `Usage: npm run chaos -- [--json] [--quick] [--strict] [--seed N] [--only a,b] [--profile P] [--verbose]
 
@@ -40,7 +43,7 @@ const usage = `Usage: npm run chaos -- [--json] [--quick] [--strict] [--seed N] 
   --quick     smaller scenarios
   --strict    exit with code 1 when a target is missed
   --seed N    seed of the server's fault PRNG (default 42)
-  --only a,b  run only these scenarios: ${Scenarios.all.map((s) => s.name).join(", ")}
+  --only a,b  run only these scenarios: ${all.map((s) => s.name).join(", ")}
   --profile P the reference server's profile: strict (the contract, default) or live (as the live service)
   --verbose   the library's logs (Info and up) on stderr
 `
@@ -62,7 +65,7 @@ const { values } = parseArgs({
 
 const seed = Number(values.seed)
 const only = values.only?.split(",").map((name) => name.trim()).filter((name) => name !== "")
-const unknown = (only ?? []).filter((name) => !Scenarios.all.some((s) => s.name === name))
+const unknown = (only ?? []).filter((name) => !all.some((s) => s.name === name))
 const profile = values.profile === "live" || values.profile === "strict" ? values.profile : undefined
 
 if (values.help) {
@@ -79,7 +82,7 @@ if (values.help) {
   process.exitCode = 2
 } else {
   const size: Scenarios.Size = values.quick ? "quick" : "full"
-  const selected = Scenarios.all.filter((s) => only === undefined || only.includes(s.name))
+  const selected = all.filter((s) => only === undefined || only.includes(s.name))
   const progress = (line: string) => Effect.sync(() => process.stderr.write(`${line}\n`))
 
   const main = Effect.gen(function*() {

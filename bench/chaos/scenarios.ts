@@ -113,7 +113,7 @@ const describeClient = (input: IdServiceConfig.Input): Record<string, string> =>
   }
 }
 
-const settingsOf = (
+export const settingsOf = (
   input: IdServiceConfig.Input,
   load: { readonly calls: number; readonly concurrency: number },
   ...faults: ReadonlyArray<Faults.FaultsPatch>
@@ -130,14 +130,14 @@ const atLeast = (name: string, actual: number, min: number, unit = ""): Target =
   pass: actual >= min
 })
 
-const atMost = (name: string, actual: number, max: number, unit = ""): Target => ({
+export const atMost = (name: string, actual: number, max: number, unit = ""): Target => ({
   name,
   target: `≤ ${max}${unit}`,
   actual: `${actual}${unit}`,
   pass: actual <= max
 })
 
-const exactly = (name: string, actual: number | string, expected: number | string): Target => ({
+export const exactly = (name: string, actual: number | string, expected: number | string): Target => ({
   name,
   target: `= ${expected}`,
   actual: String(actual),
@@ -173,7 +173,7 @@ const trips = (c: Client): Effect.Effect<string> =>
     return reasons.length === 0 ? "none" : reasons.join("; ")
   })
 
-const result = (
+export const result = (
   scenario: { readonly name: string; readonly description: string },
   figures: Figures,
   settings: Settings,
