@@ -161,6 +161,31 @@ export interface Verification {
 }
 
 /**
+ * A point of the log kept elsewhere (another system, a ticket, storage with retention): the number of
+ * entries it had and the hash of its last one (`Verification.lastHash`). Against an anchor, a log
+ * whose last lines were cut, or that was rewritten (hashes recomputed) up to the anchored line, is
+ * broken.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Anchor {
+  readonly entries: number
+  readonly hash: string
+}
+
+/**
+ * Options of {@link MintAudit.verify} and {@link MintAudit.verifyLines}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface VerifyOptions {
+  /** Line `anchor.entries` must exist and carry `anchor.hash`. */
+  readonly anchor?: Anchor | undefined
+}
+
+/**
  * The log's interface: what the `IdService` layers call for each mint.
  *
  * @since 0.2.0
@@ -285,8 +310,9 @@ export class MintAudit extends Context.Tag(internal.tagKey)<MintAudit, Service>(
   /**
    * Verifies the log in the file at `path`, streamed (constant memory, whatever its size): every
    * line's hash against its content, its `prev` against the line before, its `seq` against its
-   * place. Stops at the first broken line. Fails with the `PlatformError` of a file that cannot be
-   * read (missing, a directory…).
+   * place. Stops at the first broken line. With an `anchor` kept from an earlier run, a log cut
+   * short or rewritten up to the anchored line is broken too. Fails with the `PlatformError` of a
+   * file that cannot be read (missing, a directory…).
    *
    * @example
    * ```ts
@@ -303,8 +329,10 @@ export class MintAudit extends Context.Tag(internal.tagKey)<MintAudit, Service>(
    * @since 0.2.0
    */
   static readonly verify = (
-    path: string
-  ): Effect.Effect<Verification, PlatformError.PlatformError, FileSystem.FileSystem> => internalFile.verify(path)
+    path: string,
+    options?: VerifyOptions
+  ): Effect.Effect<Verification, PlatformError.PlatformError, FileSystem.FileSystem> =>
+    internalFile.verify(path, options)
 
   /**
    * Verifies a log given as its lines, in order (a file read another way, the in-memory log).
@@ -319,8 +347,10 @@ export class MintAudit extends Context.Tag(internal.tagKey)<MintAudit, Service>(
    *
    * @since 0.2.0
    */
-  static readonly verifyLines = <E, R>(lines: Stream.Stream<string, E, R>): Effect.Effect<Verification, E, R> =>
-    internal.verifyLines(lines)
+  static readonly verifyLines = <E, R>(
+    lines: Stream.Stream<string, E, R>,
+    options?: VerifyOptions
+  ): Effect.Effect<Verification, E, R> => internal.verifyLines(lines, options)
 
   /**
    * The `prev` of a log's first line: 64 zeros.

@@ -226,6 +226,37 @@ describe("MintAudit.verify finds tampering at the right line", () => {
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
+  it.scoped("against an anchor: a cut tail and a rewrite with recomputed hashes are found; the intact log passes", () =>
+    Effect.gen(function*() {
+      const lines = yield* Effect.flatMap(mintMany(12), () => Effect.flatMap(MintAuditLog, (log) => log.lines)).pipe(
+        Effect.provide(memoryService)
+      )
+      const dir = yield* tempDir
+      const anchor = { entries: 8, hash: parse(lines[7]!).hash }
+      const intact = yield* writeLog(dir, "intact.jsonl", lines)
+      expect(yield* MintAudit.verify(intact, { anchor })).toMatchObject({ ok: true, entries: 12 })
+      // Whole lines cut from the end: intact on its own, broken against the anchor.
+      const cut = yield* writeLog(dir, "cut.jsonl", lines.slice(0, 6))
+      expect(yield* MintAudit.verify(cut)).toMatchObject({ ok: true, entries: 6 })
+      const cutAnchored = yield* MintAudit.verify(cut, { anchor })
+      expect(cutAnchored).toMatchObject({ ok: false, brokenAt: 7, entries: 6 })
+      expect(cutAnchored.reason).toContain("cut from its end")
+      // A forger edits line 3 and recomputes every hash after it: the chain holds, the anchor does not.
+      const forged: Array<string> = []
+      let prev = MintAudit.genesis
+      lines.forEach((line, i) => {
+        const { hash: _, ...content } = parse(line)
+        const edited = { ...content, prev, ...(i === 2 ? { idempotencyKey: "forged" } : {}) }
+        prev = sha256(CanonicalJson.stringify(edited))
+        forged.push(CanonicalJson.stringify({ ...edited, hash: prev }))
+      })
+      const rewritten = yield* writeLog(dir, "rewritten.jsonl", forged)
+      expect(yield* MintAudit.verify(rewritten)).toMatchObject({ ok: true, entries: 12 })
+      const rewrittenAnchored = yield* MintAudit.verify(rewritten, { anchor })
+      expect(rewrittenAnchored).toMatchObject({ ok: false, brokenAt: 8, entries: 7 })
+      expect(rewrittenAnchored.reason).toContain("rewritten")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
   it.scoped("an empty file is an intact log of 0 entries; a missing file is a NotFound PlatformError", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir

@@ -371,6 +371,21 @@ describe("chittyid audit verify", () => {
       expect(json.stderr[0]).toContain("broken at line 7: its hash does not match its content")
     }))
 
+  it.scoped("--anchor ENTRIES:HASH: a log cut below its anchor is broken; a bad anchor is a usage error", () =>
+    Effect.gen(function*() {
+      const { lines, write } = yield* auditLog(9)
+      const anchor = `7:${JSON.parse(lines[6]!).hash}`
+      const whole = yield* cli(["audit", "verify", "--anchor", anchor, yield* write("whole.jsonl", lines)])
+      expect(whole.code).toBe(0)
+      const cut = yield* write("cut.jsonl", lines.slice(0, 5))
+      expect((yield* cli(["audit", "verify", cut])).code).toBe(0)
+      const anchored = yield* cli(["audit", "verify", "--anchor", anchor, cut])
+      expect(anchored.code).toBe(1)
+      expect(anchored.stderr[0]).toContain("is broken at line 6: the log ends at line 5, its anchor says it had 7")
+      const bad = yield* cli(["audit", "verify", "--anchor", "7:nothex", cut])
+      expect(bad.code).toBe(2)
+    }))
+
   it.scoped("a missing file or a directory: exit 1 and one clear line, no stack", () =>
     Effect.gen(function*() {
       const { dir } = yield* auditLog(0)

@@ -7,10 +7,13 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import type * as PlatformError from "@effect/platform/Error"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { MintAudit, type Verification } from "../MintAudit.ts"
 import { CliFailure } from "./Io.ts"
 
@@ -59,7 +62,7 @@ export const lines = (result: Verification): ReadonlyArray<string> => [
  *
  * @example
  * ```sh
- * chittyid audit verify /var/log/chittyid/mints.jsonl
+ * chittyid audit verify /var/log/chittyid/mints.jsonl --anchor 1200:5709b9b09078340b38f7bd891be317d2730b0757a7c39cb4291537b66dbd9ed9
  * ```
  *
  * @since 0.2.0
@@ -67,10 +70,24 @@ export const lines = (result: Verification): ReadonlyArray<string> => [
  */
 export const verify = Command.make("verify", {
   file: Args.text({ name: "file" }).pipe(Args.withDescription("The audit log: one JSON line per mint")),
-  json: Options.boolean("json").pipe(Options.withDescription("One JSON object: entries, ok, brokenAt, reason"))
-}, ({ file, json }) =>
+  json: Options.boolean("json").pipe(Options.withDescription("One JSON object: entries, ok, brokenAt, reason")),
+  anchor: Options.text("anchor").pipe(
+    Options.withDescription(
+      "ENTRIES:HASH from an earlier run (its entries and last hash): that line must still carry that hash"
+    ),
+    Options.mapEffect((text) => {
+      const match = /^([1-9][0-9]{0,15}):([0-9a-f]{64})$/.exec(text)
+      return match === null
+        ? Effect.fail(
+          ValidationError.invalidValue(HelpDoc.p("--anchor: expected ENTRIES:HASH (a count, 64 hex digits)"))
+        )
+        : Effect.succeed({ entries: Number(match[1]), hash: match[2]! })
+    }),
+    Options.optional
+  )
+}, ({ anchor, file, json }) =>
   Effect.gen(function*() {
-    const result = yield* MintAudit.verify(file).pipe(
+    const result = yield* MintAudit.verify(file, { anchor: Option.getOrUndefined(anchor) }).pipe(
       Effect.mapError((error) => new CliFailure({ message: describeReadError(file, error) }))
     )
     if (json) yield* Console.log(JSON.stringify({ file, ...result }))

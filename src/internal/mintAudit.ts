@@ -351,7 +351,11 @@ interface VerifyState {
   reason: string | undefined
 }
 
-const checkChunk = (state: VerifyState, lines: ReadonlyArray<string>): Effect.Effect<VerifyState> =>
+const checkChunk = (
+  state: VerifyState,
+  lines: ReadonlyArray<string>,
+  anchor: MintAudit.Anchor | undefined
+): Effect.Effect<VerifyState> =>
   Effect.promise(async () => {
     const parsed = lines.map(parseLine)
     // Hashes of one chunk in parallel; the chain is checked in order below.
@@ -379,6 +383,9 @@ const checkChunk = (state: VerifyState, lines: ReadonlyArray<string>): Effect.Ef
         )
       }
       if (entry["seq"] !== lineNo) return fail(`its seq is ${String(entry["seq"])}, not its line number`)
+      if (anchor !== undefined && anchor.entries === lineNo && anchor.hash !== entry["hash"]) {
+        return fail("its hash is not the anchored one: the log was rewritten up to this line")
+      }
       state.entries = lineNo
       state.prev = entry["hash"] as string
     }
@@ -387,18 +394,28 @@ const checkChunk = (state: VerifyState, lines: ReadonlyArray<string>): Effect.Ef
 
 /**
  * Checks a log given as its lines, in order, in constant memory: stops at the first line that breaks
- * the chain.
+ * the chain. With an anchor, the anchored line must carry the anchored hash, and the log must reach it.
  */
 export const verifyLines = <E, R>(
-  lines: Stream.Stream<string, E, R>
+  lines: Stream.Stream<string, E, R>,
+  options?: MintAudit.VerifyOptions
 ): Effect.Effect<MintAudit.Verification, E, R> =>
   lines.pipe(
     Stream.chunks,
     Stream.runFoldWhileEffect(
       { entries: 0, prev: genesis, brokenAt: undefined, reason: undefined } as VerifyState,
       (state) => state.brokenAt === undefined,
-      (state, chunk) => checkChunk(state, Chunk.toReadonlyArray(chunk))
+      (state, chunk) => checkChunk(state, Chunk.toReadonlyArray(chunk), options?.anchor)
     ),
+    Effect.map((state): VerifyState => {
+      const anchor = options?.anchor
+      if (state.brokenAt === undefined && anchor !== undefined && state.entries < anchor.entries) {
+        state.brokenAt = state.entries + 1
+        state.reason = `the log ends at line ${state.entries}, its anchor says it had ${anchor.entries} ` +
+          "(lines cut from its end)"
+      }
+      return state
+    }),
     Effect.map((state): MintAudit.Verification =>
       state.brokenAt === undefined
         ? { entries: state.entries, ok: true, ...(state.entries > 0 ? { lastHash: state.prev } : {}) }

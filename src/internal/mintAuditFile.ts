@@ -123,7 +123,8 @@ export const make = (
  * reported as broken (it was cut short, even when what is left of it parses).
  */
 export const verify = (
-  path: string
+  path: string,
+  options?: MintAudit.VerifyOptions
 ): Effect.Effect<MintAudit.Verification, PlatformError.PlatformError, FileSystem.FileSystem> =>
   Effect.flatMap(FileSystem.FileSystem, (fs) =>
     Effect.gen(function*() {
@@ -137,7 +138,8 @@ export const verify = (
           ),
           Stream.decodeText(),
           Stream.splitLines
-        )
+        ),
+        options
       )
       if (result.ok && result.entries > 0 && lastByte !== 10) {
         return {
