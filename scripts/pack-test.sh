@@ -77,27 +77,34 @@ one_effect() {
 }
 check "one copy of effect ($effect_user, the project's own)" one_effect
 
-# --- OpenTelemetry is an optional peer: only effect-chittyid/Telemetry needs it ------------------
-# The project installed none of it: the root and IdService entries load, Telemetry names what is missing.
-without_otel() {
+# --- optional peers: only the entry that needs them loads them ------------------------------------
+# without_peers <peer dirs> <entries that must load> <entry that needs the peers> <pattern of its error>
+# The project installed none of the peers: the entries load, and the one that needs them names what is missing.
+without_peers() {
   local found
-  found=$(cd "$app" && find node_modules/@opentelemetry node_modules/@effect/opentelemetry -maxdepth 1 2>/dev/null | head -3)
+  found=$(cd "$app" && for dir in $1; do [ -e "node_modules/$dir" ] && echo "$dir"; done | head -3)
   [ -z "$found" ] || { echo "installed without being asked: $found"; return 1; }
-  (cd "$app" && node --input-type=module -e '
-    const root = await import("effect-chittyid")
-    const ids = await import("effect-chittyid/IdService")
-    if (typeof root.IdService !== "object" || typeof ids.mint !== "function") throw new Error("entry points incomplete")
-    try {
-      await import("effect-chittyid/Telemetry")
-      throw new Error("effect-chittyid/Telemetry loaded without OpenTelemetry installed")
-    } catch (error) {
-      if (error.code !== "ERR_MODULE_NOT_FOUND" || !/opentelemetry/.test(error.message)) throw error
-      console.log(`Telemetry without its peers: ${error.message.split("\n")[0]}`)
+  (cd "$app" && ENTRIES="$2" NEEDS="$3" PATTERN="$4" node --input-type=module -e '
+    for (const entry of process.env.ENTRIES.split(" ")) {
+      const module = await import(entry)
+      if (Object.keys(module).length === 0) throw new Error(`${entry} exports nothing`)
     }
-    console.log("root and IdService load without OpenTelemetry")
+    try {
+      await import(process.env.NEEDS)
+      throw new Error(`${process.env.NEEDS} loaded without its optional peers installed`)
+    } catch (error) {
+      if (error.code !== "ERR_MODULE_NOT_FOUND" || !new RegExp(process.env.PATTERN).test(error.message)) throw error
+      console.log(`${process.env.NEEDS} without its peers: ${error.message.split("\n")[0]}`)
+    }
+    console.log(`${process.env.ENTRIES} load without them`)
   ')
 }
-check "effect-chittyid and effect-chittyid/IdService load with no OpenTelemetry package installed" without_otel
+check "effect-chittyid and effect-chittyid/IdService load with no OpenTelemetry package installed" \
+  without_peers "@opentelemetry @effect/opentelemetry" "effect-chittyid effect-chittyid/IdService" \
+  effect-chittyid/Telemetry opentelemetry
+check "effect-chittyid/node and /ValidationCache load with no @effect/experimental or ioredis installed" \
+  without_peers "@effect/experimental ioredis" "effect-chittyid/node effect-chittyid/ValidationCache" \
+  effect-chittyid/Fleet "experimental|ioredis"
 
 # --- the README's Quick look, as the user copies it -------------------------------------------
 # The first ```ts block after "## Quick look", and the one after "The same in one process".

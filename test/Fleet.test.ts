@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Either, Fiber, Metric, Ref, Stream } from "effect"
 import type * as ChittyId from "../src/ChittyId.ts"
 import * as IdService from "../src/IdService.ts"
+import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import * as Observability from "../src/Observability.ts"
 import * as ReferenceServer from "../src/server/ReferenceServer.ts"
 import { vectors } from "./fixtures.ts"
@@ -45,15 +46,25 @@ const collectEvents = (run: <A, E>(effect: Effect.Effect<A, E, IdService.LiveSer
     return Effect.map(Ref.get(seen), Chunk.toReadonlyArray)
   })
 
+/**
+ * Two replicas built separately over one reference server, sharing the run's Redis under a prefix
+ * of their own (commands may take 2 s: the machine is busy, and these tests are not about timeouts).
+ */
+const twoReplicas = (label: string, seed: number, settings: IdServiceConfig.Input = {}) =>
+  Effect.gen(function*() {
+    const url = yield* sharedRedisUrl
+    const prefix = uniquePrefix(label)
+    const server = yield* ReferenceServer.make({ seed })
+    const fleet = { url, prefix, commandTimeout: "2 seconds" } as const
+    const a = yield* replica(server, fleet, settings)
+    const b = yield* replica(server, fleet, settings)
+    return { url, prefix, server, a, b }
+  })
+
 describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
   it.scopedLive("a validation looked up in replica A is served to replica B without a request", () =>
     Effect.gen(function*() {
-      const url = yield* sharedRedisUrl
-      const prefix = uniquePrefix("cache")
-      const server = yield* ReferenceServer.make({ seed: 11 })
-      const fleet = { url, prefix, commandTimeout: "2 seconds" } as const
-      const a = yield* replica(server, fleet)
-      const b = yield* replica(server, fleet)
+      const { a, b, prefix, server, url } = yield* twoReplicas("cache", 11)
 
       const minted = yield* a.run(mintOne)
       const unknown = neverIssued[0]!
@@ -85,14 +96,9 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
 
   it.scopedLive("an answer lives its time to live in Redis and in every replica, then is asked again", () =>
     Effect.gen(function*() {
-      const url = yield* sharedRedisUrl
-      const prefix = uniquePrefix("ttl")
-      const server = yield* ReferenceServer.make({ seed: 12 })
-      const fleet = { url, prefix, commandTimeout: "2 seconds" } as const
       const ttl = 1_500
       const cache = { validTtl: Duration.millis(ttl), unknownTtl: Duration.millis(ttl) }
-      const a = yield* replica(server, fleet, { cache })
-      const b = yield* replica(server, fleet, { cache })
+      const { a, b, server } = yield* twoReplicas("ttl", 12, { cache })
       const id = yield* a.run(mintOne)
       const before = yield* validateRequests(server)
 
@@ -117,12 +123,7 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
 
   it.scopedLive("failures are never stored: each replica asks again, nothing lands in Redis", () =>
     Effect.gen(function*() {
-      const url = yield* sharedRedisUrl
-      const prefix = uniquePrefix("failures")
-      const server = yield* ReferenceServer.make({ seed: 13 })
-      const fleet = { url, prefix, commandTimeout: "2 seconds" } as const
-      const a = yield* replica(server, fleet)
-      const b = yield* replica(server, fleet)
+      const { a, b, prefix, server, url } = yield* twoReplicas("failures", 13)
       const id = yield* a.run(mintOne)
       const redis = yield* inspector(url)
 
@@ -145,13 +146,8 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
 
   it.scopedLive("rate limit, fail: at most the limit across both replicas, the rest RateLimited with a retry-after", () =>
     Effect.gen(function*() {
-      const url = yield* sharedRedisUrl
-      const prefix = uniquePrefix("rate-fail")
-      const server = yield* ReferenceServer.make({ seed: 14 })
-      const fleet = { url, prefix, commandTimeout: "2 seconds" } as const
       const settings = { rateLimit: { limit: 5, window: Duration.minutes(1), onExceeded: "fail" as const } }
-      const a = yield* replica(server, fleet, settings)
-      const b = yield* replica(server, fleet, settings)
+      const { a, b, server } = yield* twoReplicas("rate-fail", 14, settings)
       const before = yield* mintRequests(server)
 
       const results = yield* Effect.all(
@@ -174,15 +170,10 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
 
   it.scopedLive("rate limit, delay: mints wait for the next window, at most the limit per window fleet-wide", () =>
     Effect.gen(function*() {
-      const url = yield* sharedRedisUrl
-      const prefix = uniquePrefix("rate-delay")
-      const server = yield* ReferenceServer.make({ seed: 15 })
-      const fleet = { url, prefix, commandTimeout: "2 seconds" } as const
       const limit = 4
       const window = 2_000
       const settings = { rateLimit: { limit, window: Duration.millis(window), onExceeded: "delay" as const } }
-      const a = yield* replica(server, fleet, settings)
-      const b = yield* replica(server, fleet, settings)
+      const { a, b, server } = yield* twoReplicas("rate-delay", 15, settings)
       const before = yield* mintRequests(server)
 
       const start = Date.now()
