@@ -102,9 +102,9 @@ without_peers() {
 check "effect-chittyid and effect-chittyid/IdService load with no OpenTelemetry package installed" \
   without_peers "@opentelemetry @effect/opentelemetry" "effect-chittyid effect-chittyid/IdService" \
   effect-chittyid/Telemetry opentelemetry
-check "effect-chittyid/node and /ValidationCache load with no @effect/experimental or ioredis installed" \
-  without_peers "@effect/experimental ioredis" "effect-chittyid/node effect-chittyid/ValidationCache" \
-  effect-chittyid/Fleet "experimental|ioredis"
+# (@effect/experimental comes with @effect/platform-node here; the client-only check below runs without both)
+check "effect-chittyid/node and /ValidationCache load with no ioredis installed (only Fleet needs it)" \
+  without_peers "ioredis" "effect-chittyid/node effect-chittyid/ValidationCache" effect-chittyid/Fleet ioredis
 
 # --- the README's Quick look, as the user copies it -------------------------------------------
 # The first ```ts block after "## Quick look", and the one after "The same in one process".
@@ -189,8 +189,9 @@ const minted = await Effect.runPromise(IdService.mint({ entityType: "thing" }).p
 console.log(`minted ${minted.chittyId}`)
 JS
 if [ -n "$url" ] && (cd "$app" && npm uninstall --no-audit --no-fund --loglevel=error @effect/platform-node) >"$work/uninstall.log" 2>&1 \
-  && [ ! -e "$app/node_modules/@effect/platform-node" ]; then
-  minted_cleanly "node client-only.mjs mints with effect-chittyid/node, no @effect/platform-node installed" \
+  && [ ! -e "$app/node_modules/@effect/platform-node" ] && [ ! -e "$app/node_modules/@effect/experimental" ] \
+  && [ ! -e "$app/node_modules/ioredis" ]; then
+  minted_cleanly "node client-only.mjs mints with effect-chittyid/node, no @effect/platform-node, @effect/experimental or ioredis installed" \
     client-only.mjs CHITTY_ID_URL="$url" CHITTY_ID_TOKEN="$token"
 else
   fail "npm uninstall @effect/platform-node" "$work/uninstall.log"

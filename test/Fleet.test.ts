@@ -257,4 +257,44 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
       expect(yield* b.run(validate(third))).toMatchObject({ source: "cache" })
       expect((yield* validateRequests(server)) - beforeThird).toBe(1)
     }))
+
+  it.scopedLive("Redis hanging (no answers): commands time out, minting and validating go on locally, then shared again", () =>
+    Effect.gen(function*() {
+      const redis = yield* startRedis
+      const server = yield* ReferenceServer.make({ seed: 17 })
+      const fleet = {
+        url: redis.url,
+        prefix: uniquePrefix("hang"),
+        commandTimeout: "300 millis",
+        pollInterval: "200 millis"
+      } as const
+      const settings = { rateLimit: { limit: 1_000, window: Duration.minutes(1), onExceeded: "delay" as const } }
+      const a = yield* replica(server, fleet, settings)
+      const b = yield* replica(server, fleet, settings)
+      const id = yield* a.run(mintOne)
+
+      yield* redis.pause
+      // each call waits for one command timeout at most, then works on local state
+      const minted = yield* a.run(mintOne).pipe(Effect.timeout("20 seconds"))
+      expect(yield* a.run(validate(minted)).pipe(Effect.timeout("20 seconds"))).toMatchObject({
+        valid: true,
+        source: "service"
+      })
+      expect(yield* b.run(validate(id)).pipe(Effect.timeout("20 seconds"))).toMatchObject({ valid: true })
+      expect(yield* a.fleetState).toEqual({ cache: "local", rateLimit: "local" })
+
+      yield* redis.resume
+      yield* eventually(
+        "both replicas share again",
+        Effect.map(
+          Effect.all([a.fleetState, b.fleetState]),
+          (states) => states.every((state) => state.cache === "shared" && state.rateLimit === "shared")
+        )
+      )
+      const later = yield* a.run(mintOne)
+      const before = yield* validateRequests(server)
+      expect(yield* a.run(validate(later))).toMatchObject({ source: "service" })
+      expect(yield* b.run(validate(later))).toMatchObject({ source: "cache" })
+      expect((yield* validateRequests(server)) - before).toBe(1)
+    }))
 })

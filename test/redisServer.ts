@@ -104,6 +104,10 @@ export interface TestRedis {
   readonly stop: Effect.Effect<void>
   /** Starts it again on the same port (empty: no persistence) and waits until it answers. */
   readonly start: Effect.Effect<void, RedisUnavailable>
+  /** Freezes it (SIGSTOP): connections stay open, nothing is answered — a Redis that hangs. */
+  readonly pause: Effect.Effect<void>
+  /** Lets a paused server go on (SIGCONT). */
+  readonly resume: Effect.Effect<void>
 }
 
 const waitExit = (child: ChildProcess): Effect.Effect<void> =>
@@ -168,7 +172,18 @@ export const startRedis: Effect.Effect<TestRedis, RedisUnavailable, Scope.Scope>
         )
       )
     )
+    const signal = (name: NodeJS.Signals) =>
+      Effect.sync(() => {
+        child?.kill(name)
+      })
     yield* Effect.acquireRelease(start, () => stop)
-    return { port, url: `redis://127.0.0.1:${port}`, stop, start }
+    return {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      stop,
+      start,
+      pause: signal("SIGSTOP"),
+      resume: signal("SIGCONT")
+    }
   }
 )
