@@ -10,7 +10,7 @@ import type * as IdServiceConfig from "../src/IdServiceConfig.ts"
 import * as Observability from "../src/Observability.ts"
 import * as ReferenceServer from "../src/server/ReferenceServer.ts"
 import { vectors } from "./fixtures.ts"
-import { eventually, inspector, replica } from "./fleet-support.ts"
+import { eventually, inspector, type Replica, replica } from "./fleet-support.ts"
 import { sharedRedisUrl, skipRedisSuites, startRedis, uniquePrefix } from "./redis.ts"
 
 const validateRequests = (server: ReferenceServer.ReferenceServer["Type"]) =>
@@ -59,6 +59,46 @@ const twoReplicas = (label: string, seed: number, settings: IdServiceConfig.Inpu
     const a = yield* replica(server, fleet, settings)
     const b = yield* replica(server, fleet, settings)
     return { url, prefix, server, a, b }
+  })
+
+/**
+ * Two replicas sharing a `redis-server` of the test's own (to stop, start, pause), with short command
+ * timeouts and polls, and a rate limit so that the mint path uses Redis too.
+ */
+const twoReplicasOnOwnRedis = (label: string, seed: number, onExceeded: "delay" | "fail") =>
+  Effect.gen(function*() {
+    const redis = yield* startRedis
+    const server = yield* ReferenceServer.make({ seed })
+    const fleet = {
+      url: redis.url,
+      prefix: uniquePrefix(label),
+      commandTimeout: "300 millis",
+      pollInterval: "200 millis"
+    } as const
+    const settings = { rateLimit: { limit: 1_000, window: Duration.minutes(1), onExceeded } }
+    const a = yield* replica(server, fleet, settings)
+    const b = yield* replica(server, fleet, settings)
+    return { redis, server, a, b }
+  })
+
+/**
+ * Once Redis is back: both replicas' pieces return to `shared`, and an ID minted and looked up in A is
+ * served to B without a request.
+ */
+const sharedAgain = (server: ReferenceServer.ReferenceServer["Type"], a: Replica, b: Replica) =>
+  Effect.gen(function*() {
+    yield* eventually(
+      "both replicas share again",
+      Effect.map(
+        Effect.all([a.fleetState, b.fleetState]),
+        (states) => states.every((state) => state.cache === "shared" && state.rateLimit === "shared")
+      )
+    )
+    const id = yield* a.run(mintOne)
+    const before = yield* validateRequests(server)
+    expect(yield* a.run(validate(id))).toMatchObject({ source: "service" })
+    expect(yield* b.run(validate(id))).toMatchObject({ source: "cache" })
+    expect((yield* validateRequests(server)) - before).toBe(1)
   })
 
 describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
@@ -196,17 +236,7 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
 
   it.scopedLive("Redis killed mid-run: minting and validating go on locally with an event; Redis back: shared again", () =>
     Effect.gen(function*() {
-      const redis = yield* startRedis
-      const server = yield* ReferenceServer.make({ seed: 16 })
-      const fleet = {
-        url: redis.url,
-        prefix: uniquePrefix("outage"),
-        commandTimeout: "300 millis",
-        pollInterval: "200 millis"
-      } as const
-      const settings = { rateLimit: { limit: 1_000, window: Duration.minutes(1), onExceeded: "fail" as const } }
-      const a = yield* replica(server, fleet, settings)
-      const b = yield* replica(server, fleet, settings)
+      const { a, b, redis, server } = yield* twoReplicasOnOwnRedis("outage", 16, "fail")
       const eventsOfA = yield* collectEvents(a.run)
       const fallbacks = (component: string) =>
         Metric.value(Metric.tagged(Observability.metrics.fleetFallbacks, "chittyid.fleet.component", component)).pipe(
@@ -240,37 +270,16 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
       expect((yield* fallbacks("cache")) - cacheFallbacksBefore).toBeGreaterThanOrEqual(2)
 
       yield* redis.start
-      yield* eventually(
-        "both replicas share again",
-        Effect.map(
-          Effect.all([a.fleetState, b.fleetState]),
-          (states) => states.every((state) => state.cache === "shared" && state.rateLimit === "shared")
-        )
-      )
+      yield* sharedAgain(server, a, b)
       yield* eventually(
         "A's events tell the pieces are back",
         Effect.map(eventsOfA, (events) => events.some((event) => event._tag === "FleetRestored"))
       )
-      const third = yield* a.run(mintOne)
-      const beforeThird = yield* validateRequests(server)
-      expect(yield* a.run(validate(third))).toMatchObject({ source: "service" })
-      expect(yield* b.run(validate(third))).toMatchObject({ source: "cache" })
-      expect((yield* validateRequests(server)) - beforeThird).toBe(1)
     }))
 
   it.scopedLive("Redis hanging (no answers): commands time out, minting and validating go on locally, then shared again", () =>
     Effect.gen(function*() {
-      const redis = yield* startRedis
-      const server = yield* ReferenceServer.make({ seed: 17 })
-      const fleet = {
-        url: redis.url,
-        prefix: uniquePrefix("hang"),
-        commandTimeout: "300 millis",
-        pollInterval: "200 millis"
-      } as const
-      const settings = { rateLimit: { limit: 1_000, window: Duration.minutes(1), onExceeded: "delay" as const } }
-      const a = yield* replica(server, fleet, settings)
-      const b = yield* replica(server, fleet, settings)
+      const { a, b, redis, server } = yield* twoReplicasOnOwnRedis("hang", 17, "delay")
       const id = yield* a.run(mintOne)
 
       yield* redis.pause
@@ -284,17 +293,6 @@ describe.skipIf(skipRedisSuites)("Fleet.layerRedis on a real Redis", () => {
       expect(yield* a.fleetState).toEqual({ cache: "local", rateLimit: "local" })
 
       yield* redis.resume
-      yield* eventually(
-        "both replicas share again",
-        Effect.map(
-          Effect.all([a.fleetState, b.fleetState]),
-          (states) => states.every((state) => state.cache === "shared" && state.rateLimit === "shared")
-        )
-      )
-      const later = yield* a.run(mintOne)
-      const before = yield* validateRequests(server)
-      expect(yield* a.run(validate(later))).toMatchObject({ source: "service" })
-      expect(yield* b.run(validate(later))).toMatchObject({ source: "cache" })
-      expect((yield* validateRequests(server)) - before).toBe(1)
+      yield* sharedAgain(server, a, b)
     }))
 })
