@@ -3,8 +3,7 @@
  *
  * @internal
  */
-import * as Effect from "effect/Effect"
-import * as Metric from "effect/Metric"
+import type * as Effect from "effect/Effect"
 import type * as IdService from "../IdService.ts"
 import * as Observability from "../Observability.ts"
 import * as MetricLabels from "./metricLabels.ts"
@@ -38,7 +37,7 @@ export const countMints = <R extends { readonly fallback: boolean }, E extends {
   mint: (request: IdService.MintRequest) => Effect.Effect<R, E>
 ) =>
 (request: IdService.MintRequest): Effect.Effect<R, E> =>
-  Effect.tapBoth(mint(request), {
-    onFailure: (error) => Metric.increment(mintFailed(error._tag)),
-    onSuccess: (result) => Metric.increment(minted(result.fallback))
+  MetricLabels.tapOutcome(mint(request), {
+    onFailure: (error, labels) => mintFailed(error._tag).unsafeUpdate(1, labels),
+    onSuccess: (result, labels) => minted(result.fallback).unsafeUpdate(1, labels)
   })

@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import { HealthMonitor } from "../HealthMonitor.ts"
 import type * as IdService from "../IdService.ts"
@@ -63,65 +64,73 @@ export const make: Effect.Effect<
       // Every failure carries the key, so the caller's own retry can send the same mint again.
       const withKey = (error: IdServiceError.IdServiceError) => IdServiceError.withIdempotencyKey(error, idempotencyKey)
       const acceptFallback = request.acceptFallback ?? settings.acceptFallback
-      return Effect.zipRight(
-        mintPermit,
-        client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback })
-      ).pipe(
-        Effect.flatMap((answer): Effect.Effect<IdService.MintResult, IdServiceError.IdServiceError> => {
-          const parts = ChittyId.parse(answer.chittyId)
-          if (Either.isLeft(parts)) {
-            return Effect.fail(
-              new IdServiceError.MalformedResponse({ message: parts.left.message, endpoint: "mint", status: 200 })
+      // The answer checked, the key added to a failure and the call counted in one step after the
+      // call, not one effect per step.
+      const resultOf = (
+        answer: Api.MintResponse
+      ): Either.Either<IdService.MintResult, IdServiceError.IdServiceError> => {
+        const parts = ChittyId.parse(answer.chittyId)
+        if (Either.isLeft(parts)) {
+          return Either.left(
+            new IdServiceError.MalformedResponse({ message: parts.left.message, endpoint: "mint", status: 200 })
+          )
+        }
+        if (answer.fallback === true && parts.right.kind === "fallback") {
+          return Either.right({
+            fallback: true,
+            chittyId: answer.chittyId,
+            parts: parts.right,
+            errorCode: answer.errorCode,
+            message: answer.message,
+            idempotencyKey
+          })
+        }
+        if (answer.fallback !== true && parts.right.kind === "permanent") {
+          const mismatch = MintRequest.mismatch(call, parts.right)
+          return Option.isSome(mismatch)
+            ? Either.left(
+              new IdServiceError.MalformedResponse({
+                message: `mint: the service answered an ID that does not match the request: ${mismatch.value}`,
+                endpoint: "mint",
+                status: 200
+              })
             )
-          }
-          if (answer.fallback === true && parts.right.kind === "fallback") {
-            return Effect.succeed({
-              fallback: true,
+            : Either.right({
+              fallback: false,
               chittyId: answer.chittyId,
               parts: parts.right,
-              errorCode: answer.errorCode,
-              message: answer.message,
+              timestamp: answer.timestamp,
               idempotencyKey
             })
+        }
+        return Either.left(
+          new IdServiceError.MalformedResponse({
+            message: "mint: the answer's fallback flag disagrees with its ID",
+            endpoint: "mint",
+            status: 200
+          })
+        )
+      }
+      const failed = (error: IdServiceError.IdServiceError) => {
+        counts.mint.failed++
+        return Effect.zipRight(Effect.annotateCurrentSpan("error.type", error._tag), Effect.fail(withKey(error)))
+      }
+      return Effect.matchEffect(
+        Effect.zipRight(
+          mintPermit,
+          client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback })
+        ),
+        {
+          onFailure: failed,
+          onSuccess: (answer) => {
+            const result = resultOf(answer)
+            if (Either.isLeft(result)) return failed(result.left)
+            if (result.right.fallback) counts.mint.fallbacks++
+            else counts.mint.succeeded++
+            return Effect.succeed(result.right)
           }
-          if (answer.fallback !== true && parts.right.kind === "permanent") {
-            const mismatch = MintRequest.mismatch(call, parts.right)
-            return Option.isSome(mismatch)
-              ? Effect.fail(
-                new IdServiceError.MalformedResponse({
-                  message: `mint: the service answered an ID that does not match the request: ${mismatch.value}`,
-                  endpoint: "mint",
-                  status: 200
-                })
-              )
-              : Effect.succeed({
-                fallback: false,
-                chittyId: answer.chittyId,
-                parts: parts.right,
-                timestamp: answer.timestamp,
-                idempotencyKey
-              })
-          }
-          return Effect.fail(
-            new IdServiceError.MalformedResponse({
-              message: "mint: the answer's fallback flag disagrees with its ID",
-              endpoint: "mint",
-              status: 200
-            })
-          )
-        }),
-        Effect.mapError(withKey),
-        Effect.tapBoth({
-          onFailure: (error) => {
-            counts.mint.failed++
-            return Effect.annotateCurrentSpan("error.type", error._tag)
-          },
-          onSuccess: (result) =>
-            Effect.sync(() => {
-              if (result.fallback) counts.mint.fallbacks++
-              else counts.mint.succeeded++
-            })
-        }),
+        }
+      ).pipe(
         Effect.withSpan("ChittyId.mint", {
           kind: "client",
           captureStackTrace: false,

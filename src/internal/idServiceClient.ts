@@ -203,18 +203,18 @@ export const make = (
         sent[endpoint]++
         const start = performance.now()
         let status: number | undefined
-        const record = (error: string | undefined) =>
-          Metric.update(instruments.duration(endpoint, status, error), (performance.now() - start) / 1000)
-        return attempt((answered) => {
-          status = answered
-        }).pipe(
-          Effect.tapBoth({
-            onSuccess: () => record(undefined),
-            onFailure: (error) => {
+        const seconds = () => (performance.now() - start) / 1000
+        return MetricLabels.tapOutcome(
+          attempt((answered) => {
+            status = answered
+          }),
+          {
+            onSuccess: (_, labels) => instruments.duration(endpoint, status, undefined).unsafeUpdate(seconds(), labels),
+            onFailure: (error, labels) => {
               failures[error._tag] = (failures[error._tag] ?? 0) + 1
-              return record(error._tag)
+              instruments.duration(endpoint, status, error._tag).unsafeUpdate(seconds(), labels)
             }
-          })
+          }
         )
       })
 

@@ -5,8 +5,12 @@
  * @internal
  */
 import * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
 
 /**
  * `metric` with `labels` fixed once. `Metric.tagged` merges its labels into a new array on every
@@ -51,3 +55,29 @@ export const family = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) => {
     return instance
   }
 }
+
+/**
+ * Runs `self` and tells `record` how it ended — a success or a failure, not an interruption or a
+ * defect — with the labels the caller added (`Effect.labelMetrics`), so the metrics are updated in
+ * place (`unsafeUpdate`) instead of one effect per update on every call.
+ */
+export const tapOutcome = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  record: {
+    readonly onSuccess: (a: A, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
+    readonly onFailure: (e: E, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
+  }
+): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) =>
+    Effect.matchCauseEffect(self, {
+      onSuccess: (a) => {
+        record.onSuccess(a, fiber.getFiberRef(FiberRef.currentMetricLabels))
+        return Effect.succeed(a)
+      },
+      onFailure: (cause) => {
+        const error = Cause.failureOption(cause)
+        if (Option.isSome(error)) record.onFailure(error.value, fiber.getFiberRef(FiberRef.currentMetricLabels))
+        return Effect.failCause(cause)
+      }
+    })
+  )
