@@ -100,8 +100,9 @@ describe("Telemetry.layerOtlp", () => {
       const countOf = (status: number) =>
         (durations?.histogram?.dataPoints ?? []).filter((point) => {
           const a = Otlp.attributes(point.attributes)
-          return a["server.port"] === String(port) && a["url.template"] === "/v1/mint" &&
-            a["http.response.status_code"] === String(status)
+          // integers, as OpenTelemetry's conventions want them (Effect's labels are strings)
+          return a["server.port"] === port && a["url.template"] === "/v1/mint" &&
+            a["http.response.status_code"] === status
         }).map((point) => point.count)
       expect({ ok: countOf(200), unavailable: countOf(503) }).toEqual({ ok: [1], unavailable: [2] })
     }).pipe(Effect.provide(ReferenceServer.layer({ seed: 16 }))))

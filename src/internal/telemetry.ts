@@ -50,14 +50,31 @@ const layerResource = (serviceName: string | undefined): Layer.Layer<OtelResourc
     )
   )
 
-/** Each metric of the collection with its unit from `Observability.units` (Effect's `Metric` has none). */
-const withUnits = (result: CollectionResult): CollectionResult => ({
+/**
+ * OpenTelemetry's integer attributes: Effect's metric labels are strings, the conventions want
+ * `server.port` and `http.response.status_code` as integers (OTLP `intValue`).
+ */
+const integerAttributes = ["server.port", "http.response.status_code"]
+
+/**
+ * The collection as OpenTelemetry's conventions want it: each metric with its unit from
+ * `Observability.units` (Effect's `Metric` has none), integer attributes as integers. The data points
+ * and their attributes are made afresh by each collection (`@effect/opentelemetry`'s producer), so
+ * they are converted in place.
+ */
+const conform = (result: CollectionResult): CollectionResult => ({
   ...result,
   resourceMetrics: {
     ...result.resourceMetrics,
     scopeMetrics: result.resourceMetrics.scopeMetrics.map((scope) => ({
       ...scope,
       metrics: scope.metrics.map((data) => {
+        for (const point of data.dataPoints) {
+          for (const key of integerAttributes) {
+            const value = point.attributes[key]
+            if (typeof value === "string" && /^\d+$/.test(value)) point.attributes[key] = Number(value)
+          }
+        }
         const unit = Observability.units[data.descriptor.name]
         return unit === undefined ? data : { ...data, descriptor: { ...data.descriptor, unit } }
       })
@@ -68,7 +85,7 @@ const withUnits = (result: CollectionResult): CollectionResult => ({
 /** Effect's metric registry, read by `readers` while the scope lasts (their finalizers shut them down). */
 const registerMetrics = (readers: Arr.NonEmptyReadonlyArray<MetricReader>) =>
   Effect.flatMap(OtelMetrics.makeProducer, (effectMetrics) => {
-    const producer: MetricProducer = { collect: (options) => effectMetrics.collect(options).then(withUnits) }
+    const producer: MetricProducer = { collect: (options) => effectMetrics.collect(options).then(conform) }
     return OtelMetrics.registerProducer(producer, () => readers)
   })
 
