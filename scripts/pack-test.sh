@@ -106,6 +106,27 @@ check "effect-chittyid and effect-chittyid/IdService load with no OpenTelemetry 
 check "effect-chittyid/node and /ValidationCache load with no ioredis installed (only Fleet needs it)" \
   without_peers "ioredis" "effect-chittyid/node effect-chittyid/ValidationCache" effect-chittyid/Fleet ioredis
 
+# --- ioredis is an optional peer: only CircuitBreakerStore.layerRedis loads it (when it is built) --
+without_ioredis() {
+  [ ! -d "$app/node_modules/ioredis" ] || { echo "ioredis installed without being asked"; return 1; }
+  (cd "$app" && node --input-type=module -e '
+    const { Cause, Effect, Layer } = await import("effect")
+    const { CircuitBreakerStore } = await import("effect-chittyid/CircuitBreakerStore")
+    const backend = await Effect.runPromise(
+      Effect.map(CircuitBreakerStore, (store) => store.backend).pipe(Effect.provide(CircuitBreakerStore.layerMemory))
+    )
+    if (backend !== "memory") throw new Error(`layerMemory gave ${backend}`)
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(Layer.build(CircuitBreakerStore.layerRedis({ url: "redis://127.0.0.1:1" })))
+    )
+    if (exit._tag !== "Failure" || !/npm install ioredis/.test(Cause.pretty(exit.cause))) {
+      throw new Error(`layerRedis without ioredis: ${exit._tag === "Failure" ? Cause.pretty(exit.cause) : "built"}`)
+    }
+    console.log("CircuitBreakerStore loads and layerMemory works without ioredis; layerRedis names the install")
+  ')
+}
+check "effect-chittyid/CircuitBreakerStore loads with no ioredis installed" without_ioredis
+
 # --- the README's Quick look, as the user copies it -------------------------------------------
 # The first ```ts block after "## Quick look", and the one after "The same in one process".
 block_after() {
