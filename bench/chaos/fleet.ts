@@ -3,7 +3,8 @@
  * breakers through one Redis (a redis-server of the scenario's own: free loopback port, no
  * persistence, its folder removed at the end) and mint at a steady pace while the service goes down
  * and comes back. The same four processes then run the same outage with breakers of their own, for
- * comparison.
+ * comparison. Last, the four mint as fast as they can on `Fleet.layerRedis` with one mint rate limit
+ * (`limitedMints` per hour, failing when reached): the fleet shares the one window.
  *
  * Times are the machine's wall clock (`Date.now()`, one clock for every process): breaker transitions
  * as each replica published them, and each mint request as it was handed to undici.
@@ -18,7 +19,7 @@ import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
 import { startRedis } from "../../test/redisServer.ts"
 import { type Call, figures as computeFigures, percentile, round, type Server } from "./harness.ts"
-import { atMost, exactly, result, type Scenario, settingsOf, type Size, type Target } from "./scenarios.ts"
+import { atLeast, atMost, exactly, result, type Scenario, settingsOf, type Size, type Target } from "./scenarios.ts"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -31,11 +32,14 @@ const replicas = 4
  */
 const commandTimeoutMs = 1_000
 
+/** The fleet's mint rate limit in the last phase: per hour, so the whole phase is one window. */
+const limitedMints = 50
+
 const Line = Schema.parseJson(Schema.Union(
   Schema.Struct({ type: Schema.Literal("ready") }),
   Schema.Struct({
     type: Schema.Literal("transition"),
-    mode: Schema.Literal("shared", "local"),
+    mode: Schema.Literal("shared", "local", "limited"),
     from: Schema.String,
     to: Schema.String,
     reason: Schema.String,
@@ -43,7 +47,7 @@ const Line = Schema.parseJson(Schema.Union(
   }),
   Schema.Struct({
     type: Schema.Literal("done"),
-    mode: Schema.Literal("shared", "local"),
+    mode: Schema.Literal("shared", "local", "limited"),
     attempts: Schema.Array(Schema.Number),
     calls: Schema.Array(Schema.Struct({
       callId: Schema.String,
@@ -86,7 +90,9 @@ const spawnReplica = (
         "--open",
         String(openMs),
         "--command-timeout",
-        String(commandTimeoutMs)
+        String(commandTimeoutMs),
+        "--limit",
+        String(limitedMints)
       ], {
         cwd: root,
         env: { ...process.env, CHITTY_ID_TOKEN: Redacted.value(server.process.token) },
@@ -202,6 +208,34 @@ const runPhase = (
     }
   })
 
+/** The fleet minting flat out for `seconds` under one shared rate limit. */
+const runLimited = (server: Server, fleet: ReadonlyArray<Replica>, seconds: number) =>
+  Effect.gen(function*() {
+    const before = yield* server.counts
+    const doneBefore = fleet.map((r) => r.lines.filter((l) => l.type === "done").length)
+    yield* Effect.forEach(fleet, (r) => r.send("go limited"), { discard: true })
+    yield* Effect.sleep(`${seconds} seconds`)
+    yield* Effect.forEach(fleet, (r) => r.send("stop"), { discard: true })
+    const complete = yield* until(
+      () => fleet.every((r, i) => r.lines.filter((l) => l.type === "done").length > (doneBefore[i] ?? 0)),
+      15
+    )
+    const after = yield* server.counts
+    const calls = fleet.flatMap((r) =>
+      r.lines.filter((l): l is Done => l.type === "done" && l.mode === "limited").at(-1)?.calls ?? []
+    )
+    return {
+      complete,
+      calls: calls.length,
+      minted: calls.filter((c) => c.chittyId !== undefined).length,
+      refused: calls.filter((c) => c.failure === "RateLimited").length,
+      requests: after.requests.mint - before.requests.mint,
+      fallbacks: fleet.flatMap((r) =>
+        r.lines.filter((l): l is Done => l.type === "done" && l.mode === "limited").at(-1)?.fallbacks ?? []
+      )
+    }
+  })
+
 const between = (times: ReadonlyArray<number>, from: number, to: number): number =>
   times.filter((t) => t >= from && t < to).length
 
@@ -266,6 +300,7 @@ export const fleetOutage: Scenario = {
       const after = yield* server.counts
       const log = yield* server.mintLog
       const local = yield* runPhase(server, fleet, "local")
+      const limited = yield* runLimited(server, fleet, size === "quick" ? 1 : 2)
       const s = countsOf(shared)
       const l = countsOf(local)
       const figures = computeFigures({
@@ -276,12 +311,19 @@ export const fleetOutage: Scenario = {
       })
       const rejections = shared.calls.filter((c) => c.failure === "CircuitOpen").map((c) => c.ms)
       const targets: Array<Target> = [
-        exactly("both outages ran to the end", shared.complete && local.complete ? "yes" : "no", "yes"),
+        exactly(
+          "both outages and the limited run ran to the end",
+          shared.complete && local.complete && limited.complete ? "yes" : "no",
+          "yes"
+        ),
         exactly("requests while the fleet's breaker was open", s.whileOpen, 0),
         exactly("probes fleet-wide until closed", s.probes, 1),
         // the failures that open it, and the calls the other replicas had in flight then
         atMost("requests to open the fleet's breaker", s.toOpen, input.breaker.consecutiveFailures + replicas - 1),
-        exactly("Redis fallbacks", shared.fallbacks.length, 0),
+        exactly("Redis fallbacks", shared.fallbacks.length + limited.fallbacks.length, 0),
+        atMost(`mints across the fleet (limit ${limitedMints} per window)`, limited.minted, limitedMints),
+        atMost("mint requests across the fleet under the limit", limited.requests, limitedMints),
+        atLeast("calls refused RateLimited (the limit was reached)", limited.refused, 1),
         exactly("duplicates", figures.duplicates, 0)
       ]
       return result(
@@ -306,7 +348,11 @@ export const fleetOutage: Scenario = {
           withoutStoreRequestsToOpen: l.toOpen + l.propagating,
           withoutStoreProbes: l.probes,
           withoutStoreOutageRequests: l.outage,
-          fallbackReasons: [...new Set(shared.fallbacks)].join("; ") || "none"
+          limitedCalls: limited.calls,
+          limitedMinted: limited.minted,
+          limitedRefused: limited.refused,
+          limitedRequests: limited.requests,
+          fallbackReasons: [...new Set([...shared.fallbacks, ...limited.fallbacks])].join("; ") || "none"
         }
       )
     })

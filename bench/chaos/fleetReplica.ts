@@ -3,9 +3,12 @@
  * `IdService`s against the reference server, one sharing its breakers through Redis (`shared`), one
  * on its own (`local`, the comparison). Driven by lines on stdin:
  *
- * - `go shared` / `go local`: mint with that service, one call every `--pace` ms, until
+ * - `go shared` / `go local` / `go limited`: mint with that service, one call every `--pace` ms, until
  * - `stop`: prints `{"type":"done",…}` (the mint attempts' send times, the calls' outcomes);
  * - `exit` (or the end of stdin): closes the services and exits.
+ *
+ * `limited` is a third service on `Fleet.layerRedis` (its own prefix) with the mint rate limit
+ * `--limit` per hour, failing when it is reached: the fleet shares that one window.
  *
  * Every transition of the mint breaker is printed at once as `{"type":"transition",…}`; the first
  * line is `{"type":"ready"}`. The token comes in `CHITTY_ID_TOKEN`.
@@ -22,6 +25,7 @@ import * as readline from "node:readline"
 import { parseArgs } from "node:util"
 import * as Api from "../../src/Api.ts"
 import { CircuitBreakerStore } from "../../src/CircuitBreakerStore.ts"
+import * as Fleet from "../../src/Fleet.ts"
 import * as IdService from "../../src/IdService.ts"
 import type * as IdServiceConfig from "../../src/IdServiceConfig.ts"
 import { recorder } from "../lib/attemptRecorder.ts"
@@ -36,13 +40,14 @@ const { values } = parseArgs({
     prefix: { type: "string", default: "chaos" },
     open: { type: "string", default: "2000" },
     pace: { type: "string", default: "5" },
-    "command-timeout": { type: "string", default: "100" }
+    "command-timeout": { type: "string", default: "100" },
+    limit: { type: "string", default: "50" }
   }
 })
 
 const print = (line: unknown) => Effect.sync(() => process.stdout.write(`${JSON.stringify(line)}\n`))
 
-type Mode = "shared" | "local"
+type Mode = "shared" | "local" | "limited"
 
 const settings = (): IdServiceConfig.Input => ({
   url: values.server ?? "",
@@ -60,17 +65,28 @@ const settings = (): IdServiceConfig.Input => ({
 const service = (mode: Mode) =>
   Effect.gen(function*() {
     const recording = recorder()
-    const live = IdService.IdService.layerWith({ ...settings(), transformClient: recording.transformClient }).pipe(
-      Layer.provide(undiciPool(undefined))
-    )
+    const live = IdService.IdService.layerWith({
+      ...settings(),
+      transformClient: recording.transformClient,
+      ...(mode === "limited"
+        ? { rateLimit: { limit: Number(values.limit), window: "1 hour", onExceeded: "fail" } }
+        : {})
+    }).pipe(Layer.provide(undiciPool(undefined)))
+    const commandTimeout = `${Number(values["command-timeout"])} millis` as const
     const context = yield* Layer.build(
-      mode === "shared" && values.redis !== undefined
+      values.redis === undefined || mode === "local"
+        ? live
+        : mode === "shared"
         ? live.pipe(Layer.provideMerge(CircuitBreakerStore.layerRedis({
           url: values.redis,
           prefix: values.prefix,
-          commandTimeout: `${Number(values["command-timeout"])} millis`
+          commandTimeout
         })))
-        : live
+        : live.pipe(Layer.provideMerge(Fleet.layerRedis({
+          url: values.redis,
+          prefix: `${values.prefix}-limited`,
+          commandTimeout
+        })))
     )
     const ids = yield* Effect.provide(IdService.IdService, context)
     const fallbacks: Array<string> = []
@@ -88,7 +104,11 @@ const service = (mode: Mode) =>
   })
 
 const program = Effect.gen(function*() {
-  const services = { shared: yield* service("shared"), local: yield* service("local") }
+  const services = {
+    shared: yield* service("shared"),
+    local: yield* service("local"),
+    limited: yield* service("limited")
+  }
   const commands = yield* Queue.unbounded<string>()
   const lines = readline.createInterface({ input: process.stdin })
   lines.on("line", (line) => commands.unsafeOffer(line.trim()))
@@ -100,7 +120,7 @@ const program = Effect.gen(function*() {
     const command = yield* Queue.take(commands)
     if (command === "exit") return
     if (!command.startsWith("go ")) continue
-    const mode: Mode = command === "go local" ? "local" : "shared"
+    const mode: Mode = command === "go local" ? "local" : command === "go limited" ? "limited" : "shared"
     const { fallbacks, ids, recording } = services[mode]
     const attemptsBefore = recording.attempts.length
     const calls: Array<{ callId: string; ms: number; chittyId?: string; failure?: string }> = []

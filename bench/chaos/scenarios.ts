@@ -123,7 +123,7 @@ export const settingsOf = (
 // Targets
 // -----------------------------------------------------------------------------
 
-const atLeast = (name: string, actual: number, min: number, unit = ""): Target => ({
+export const atLeast = (name: string, actual: number, min: number, unit = ""): Target => ({
   name,
   target: `≥ ${min}${unit}`,
   actual: `${actual}${unit}`,
