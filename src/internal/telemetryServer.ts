@@ -12,7 +12,7 @@ import { TelemetryError } from "../Telemetry.ts"
 export const hostInUrl = (host: string): string => host.includes(":") ? `[${host}]` : host
 
 /**
- * Listens on `host:port` (port 0: any free one) and answers `GET /metrics` with `render`, anything
+ * Listens on `host:port` (port 0: a free one the system picks) and answers `GET /metrics` with `render`, anything
  * else with 404; succeeds with the bound port. The server is closed, its connections too, with the
  * scope, and never keeps the process alive by itself.
  */
