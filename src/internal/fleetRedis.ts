@@ -36,22 +36,17 @@ import type * as IdServiceConfig from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
 import type * as ValidationCache from "../ValidationCache.ts"
+import * as BreakerStoreRedis from "./circuitBreakerStoreRedis.ts"
 import type * as Fleet from "./fleet.ts"
 import * as RedisClient from "./fleetRedisClient.ts"
 import * as MintRateLimit from "./mintRateLimit.ts"
 import * as Engine from "./validationCache.ts"
 
-/** What `Fleet.layerRedis` takes. */
-export interface Options {
-  readonly url: string
-  readonly prefix?: string | undefined
-  readonly commandTimeout?: Duration.DurationInput | undefined
-  readonly pollInterval?: Duration.DurationInput | undefined
-}
-
-export const defaultPrefix = "chittyid"
-export const defaultCommandTimeout = Duration.millis(100)
-export const defaultPollInterval = Duration.millis(500)
+/**
+ * What `Fleet.layerRedis` takes: the breaker store's Redis options, with its defaults, since the fleet
+ * passes the same options to both.
+ */
+export type Options = BreakerStoreRedis.Options
 
 /** A cached answer as Redis keeps it: the answer and when it expires (epoch milliseconds). */
 const RemoteAnswer = Schema.Union(
@@ -125,9 +120,11 @@ const reasonOf = (error: unknown): string => {
 
 export const make = (options: Options): Effect.Effect<Fleet.Shared, ConfigError.ConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const prefix = options.prefix ?? defaultPrefix
-    const commandTimeout = Duration.toMillis(Duration.decode(options.commandTimeout ?? defaultCommandTimeout))
-    const pollInterval = Duration.decode(options.pollInterval ?? defaultPollInterval)
+    const prefix = options.prefix ?? BreakerStoreRedis.defaults.prefix
+    const commandTimeout = Duration.toMillis(
+      Duration.decode(options.commandTimeout ?? BreakerStoreRedis.defaults.commandTimeout)
+    )
+    const pollInterval = BreakerStoreRedis.pollInterval(options)
     const redis = yield* redisOptions(options.url, commandTimeout)
 
     const connection = yield* RedisClient.connect(redis)
