@@ -91,5 +91,19 @@ export default tseslint.config(
   {
     files: ["examples/**", "bench/**", "scripts/**", "src/bin/**"],
     rules: { "no-console": "off" }
+  },
+  {
+    // `npm run bench` runs the library from dist/ (bench/tsconfig.run.json maps the name there): a path
+    // into src/ would load a second copy of a module beside the built one.
+    files: ["bench/**"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{
+          regex: "^(\\.\\./)+src/",
+          message:
+            "Import the library as effect-chittyid/<Module>: the bench runs it from dist/ (bench/lib/library.ts)."
+        }]
+      }]
+    }
   }
 )

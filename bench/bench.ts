@@ -15,6 +15,10 @@
  * 3. the open breaker: time to reject a mint, and the requests the server saw meanwhile (0).
  * 4. a `Stream` mint pipeline (concurrency 64) of N and 4·N IDs: throughput, heap growth (forced GC).
  *
+ * The library runs as users run it: `npm run bench` builds the package first and the bench imports it
+ * from `dist/` (tsc output, like the other contenders' published JS), the reference server too (its
+ * `dist/bin/serve.js`); see `lib/library.ts`. The report's header says which.
+ *
  * Flags: `--json` (one JSON object on stdout, progress on stderr), `--quick` (about two minutes on a
  * 2-core machine), `--only a,b` (contenders by name, for profiling).
  */
@@ -22,6 +26,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Canned from "./lib/canned.ts"
 import * as Contenders from "./lib/contenders.ts"
 import { type Contender, type Round, round } from "./lib/harness.ts"
+import { library } from "./lib/library.ts"
 import * as Micro from "./lib/micro.ts"
 import { pipeline } from "./lib/pipeline.ts"
 import * as Report from "./lib/report.ts"
@@ -184,6 +189,7 @@ const main = async () => {
     }
     const report = Report.make({
       machine: machine(),
+      library,
       quick,
       seconds: (performance.now() - started) / 1000,
       results,

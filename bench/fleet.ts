@@ -11,9 +11,9 @@
  * Flags: `--replicas N`, `--lookups N`, `--ids N`, `--json` (one JSON object on stdout).
  */
 import { Effect, Layer } from "effect"
-import * as IdService from "../src/IdService.ts"
-import type * as IdServiceError from "../src/IdServiceError.ts"
-import * as ReferenceServer from "../src/server/ReferenceServer.ts"
+import * as IdService from "effect-chittyid/IdService"
+import type * as IdServiceError from "effect-chittyid/IdServiceError"
+import * as ReferenceServer from "effect-chittyid/server/ReferenceServer"
 import { replica } from "../test/fleet-support.ts"
 import { startRedis } from "../test/redisServer.ts"
 

@@ -2,8 +2,9 @@
  * The reference server in a child process, for runners that must not share an event loop with the
  * server they measure (chaos, benchmarks).
  *
- * `start` spawns `node --import tsx src/bin/serve.ts --port 0`, reads the one JSON line the server
- * prints when it listens, and returns its URL and token. The process lives in the caller's `Scope`:
+ * `start` spawns `node --import tsx src/bin/serve.ts --port 0` (or, with `built`, the built package's
+ * bin `node dist/bin/serve.js`, as users run it), reads the one JSON line the server prints when it
+ * listens, and returns its URL and token. The process lives in the caller's `Scope`:
  * closing the scope (normal end, failure, interruption by SIGINT under `NodeRuntime.runMain`) sends
  * SIGTERM to its process group and waits for it to exit.
  *
@@ -52,6 +53,11 @@ export interface Options {
   readonly args?: ReadonlyArray<string> | undefined
   /** Flags of `node` itself, before the script (`--cpu-prof`, …). */
   readonly nodeArgs?: ReadonlyArray<string> | undefined
+  /**
+   * Run the built package's server (`dist/bin/serve.js`, what users run; `npm run build` first)
+   * instead of the sources through tsx (default).
+   */
+  readonly built?: boolean | undefined
   /** Give up when the server has not printed its line by then (default 20 s: tsx compiles on start). */
   readonly startTimeout?: Duration.DurationInput | undefined
 }
@@ -61,7 +67,7 @@ export class ServerProcessError extends Data.TaggedError("ServerProcessError")<{
   readonly message: string
 }> {}
 
-/** The repository root: `src/bin/serve.ts` is resolved from here, whatever the caller's cwd. */
+/** The repository root: the server's script is resolved from here, whatever the caller's cwd. */
 const root = fileURLToPath(new URL("..", import.meta.url))
 
 const Ready = Schema.parseJson(Schema.Struct({ url: Schema.String, token: Schema.optional(Schema.String) }))
@@ -80,9 +86,7 @@ export const start = (
     const command = Command.make(
       process.execPath,
       ...(options.nodeArgs ?? []),
-      "--import",
-      "tsx",
-      "src/bin/serve.ts",
+      ...(options.built === true ? ["dist/bin/serve.js"] : ["--import", "tsx", "src/bin/serve.ts"]),
       "--port",
       "0",
       "--seed",

@@ -1,7 +1,9 @@
 /**
- * `node --import tsx bench/serverProfile.ts [calls] [concurrency] [-- node flags for the server]`:
- * raw undici mints against the reference server in its own process, and that process's CPU per
- * request (Linux `/proc`). With `--cpu-prof` after `--`, the server writes a CPU profile on exit.
+ * `npm run -s bench:server -- [calls] [concurrency] [-- node flags for the server]`: raw undici mints
+ * against the reference server in its own process, and that process's CPU per request (Linux
+ * `/proc`). With `--cpu-prof` after `--`, the server writes a CPU profile on exit (in the working
+ * directory). Like `npm run bench`, it runs the built server (`dist/`); `node --import tsx
+ * bench/serverProfile.ts …` runs the sources instead.
  */
 import * as Contenders from "./lib/contenders.ts"
 import { round } from "./lib/harness.ts"

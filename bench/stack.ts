@@ -6,13 +6,13 @@
  * span) plus the lean client's own work. Prints CPU µs per call.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as IdService from "effect-chittyid/IdService"
+import * as UndiciClient from "effect-chittyid/internal/undiciClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import type * as Undici from "undici"
-import * as IdService from "../src/IdService.ts"
-import * as UndiciClient from "../src/internal/undiciClient.ts"
 import { cannedAnswer } from "./lib/cannedAnswer.ts"
 import { nextTarget } from "./lib/workload.ts"
 

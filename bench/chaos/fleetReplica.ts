@@ -13,6 +13,11 @@
  * Every transition of the mint breaker is printed at once as `{"type":"transition",…}`; the first
  * line is `{"type":"ready"}`. The token comes in `CHITTY_ID_TOKEN`.
  */
+import * as Api from "effect-chittyid/Api"
+import { CircuitBreakerStore } from "effect-chittyid/CircuitBreakerStore"
+import * as Fleet from "effect-chittyid/Fleet"
+import * as IdService from "effect-chittyid/IdService"
+import type * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -23,11 +28,6 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as readline from "node:readline"
 import { parseArgs } from "node:util"
-import * as Api from "../../src/Api.ts"
-import { CircuitBreakerStore } from "../../src/CircuitBreakerStore.ts"
-import * as Fleet from "../../src/Fleet.ts"
-import * as IdService from "../../src/IdService.ts"
-import type * as IdServiceConfig from "../../src/IdServiceConfig.ts"
 import { recorder } from "../lib/attemptRecorder.ts"
 import { undiciPool } from "../lib/undiciPool.ts"
 

@@ -3,16 +3,16 @@
  * fresh live `IdService` through them, and checks the issue's targets against what the client and
  * the server recorded.
  */
+import * as Api from "effect-chittyid/Api"
+import * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+import type * as IdServiceError from "effect-chittyid/IdServiceError"
+import type * as Faults from "effect-chittyid/server/Faults"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Api from "../../src/Api.ts"
-import * as IdServiceConfig from "../../src/IdServiceConfig.ts"
-import type * as IdServiceError from "../../src/IdServiceError.ts"
-import type * as Faults from "../../src/server/Faults.ts"
 import { type Hostile, hostileServer, hugeBody, stalledBody } from "../lib/hostileServer.ts"
 import {
   type Attempt,

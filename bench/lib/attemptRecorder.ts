@@ -3,10 +3,10 @@
  * when it ended. Used by the chaos runner and the resilience tests to check what reached the wire.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as Api from "effect-chittyid/Api"
+import * as UndiciClient from "effect-chittyid/internal/undiciClient"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Api from "../../src/Api.ts"
-import * as UndiciClient from "../../src/internal/undiciClient.ts"
 
 /** Whether an attempt was ended by its timer: interrupted (over any client), or failed by the lean client's. */
 const endedByTimer = (exit: Exit.Exit<unknown, unknown>): boolean =>

@@ -2,7 +2,7 @@
  * The canned mint answer of the benchmark's fake servers: a well-formed answer built from the
  * request (region, jurisdiction, entity type, a sequence counter, the check number) and nothing else.
  */
-import * as ChittyId from "../../src/ChittyId.ts"
+import * as ChittyId from "effect-chittyid/ChittyId"
 
 /** A mint answerer with its own sequence: `(query, body) => JSON text`. */
 export const cannedAnswer = (): (query: string, body: string) => string => {

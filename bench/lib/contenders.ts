@@ -26,6 +26,11 @@ import {
   TimeoutStrategy,
   wrap
 } from "cockatiel"
+import * as Api from "effect-chittyid/Api"
+import * as ChittyId from "effect-chittyid/ChittyId"
+import * as IdService from "effect-chittyid/IdService"
+import type * as IdServiceConfig from "effect-chittyid/IdServiceConfig"
+import * as Node from "effect-chittyid/node"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -34,11 +39,6 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import CircuitBreaker from "opossum"
 import { Agent, request } from "undici"
-import * as Api from "../../src/Api.ts"
-import * as ChittyId from "../../src/ChittyId.ts"
-import * as IdService from "../../src/IdService.ts"
-import type * as IdServiceConfig from "../../src/IdServiceConfig.ts"
-import * as Node from "../../src/node.ts"
 import type { Contender } from "./harness.ts"
 import { nextTarget, type WireMint, wireMint } from "./workload.ts"
 

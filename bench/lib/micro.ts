@@ -6,6 +6,9 @@
  * Each call is timed with `performance.now()` inside one fiber's loop, as an Effect caller runs it;
  * the same calls through `runPromise` (a Promise caller) are reported beside them.
  */
+import * as IdService from "effect-chittyid/IdService"
+import type * as IdServiceError from "effect-chittyid/IdServiceError"
+import * as Node from "effect-chittyid/node"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -13,9 +16,6 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as IdService from "../../src/IdService.ts"
-import type * as IdServiceError from "../../src/IdServiceError.ts"
-import * as Node from "../../src/node.ts"
 import type { Server } from "./server.ts"
 import { microSummary } from "./stats.ts"
 import { nextTarget } from "./workload.ts"

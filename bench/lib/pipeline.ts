@@ -3,10 +3,10 @@
  * count. Measured twice, with N and 4·N IDs, each between two settled heaps (forced GC): if the
  * client kept anything per ID, the heap would grow four times as much in the second run.
  */
+import * as IdService from "effect-chittyid/IdService"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Stream from "effect/Stream"
-import * as IdService from "../../src/IdService.ts"
 import { serviceLayer } from "./contenders.ts"
 import type { Server } from "./server.ts"
 import { round3, settledHeap } from "./stats.ts"

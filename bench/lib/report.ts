@@ -2,6 +2,7 @@
  * The benchmark's report: ratios to raw-undici, the targets with pass/fail, and the two renderings
  * (one JSON object, or a readable table).
  */
+import { description, type Library } from "./library.ts"
 import type { BreakerFigures, ValidateFigures } from "./micro.ts"
 import type { PipelineRun } from "./pipeline.ts"
 import type { machine, Result, ServerKind } from "./stats.ts"
@@ -29,6 +30,8 @@ export interface Target {
 /** Everything measured. */
 export interface Report {
   readonly machine: ReturnType<typeof machine>
+  /** What was measured: the built package (`dist/`, `npm run bench`) or the sources through tsx. */
+  readonly library: Library
   readonly quick: boolean
   readonly seconds: number
   readonly results: ReadonlyArray<Result>
@@ -63,6 +66,7 @@ const ratioOf = (a: number, b: number) => round3(a / b)
 /** Builds the report: ratios and targets from the figures. */
 export const make = (input: {
   readonly machine: ReturnType<typeof machine>
+  readonly library: Library
   readonly quick: boolean
   readonly seconds: number
   readonly results: ReadonlyArray<Result>
@@ -181,6 +185,7 @@ export const make = (input: {
   }
   return {
     machine: input.machine,
+    library: input.library,
     quick: input.quick,
     seconds: Math.round(input.seconds),
     results: input.results,
@@ -209,6 +214,7 @@ export const table = (report: Report): string => {
     `effect-chittyid benchmark${
       report.quick ? " (--quick)" : ""
     }: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}`,
+    `The library measured: ${description[report.library]}.`,
     "Servers in separate processes on 127.0.0.1: the reference server (no faults) and a canned node:http one;",
     "every client keep-alive, same request. Ratios are to raw-undici against the same server.",
     ""

@@ -1,15 +1,17 @@
 /**
  * The reference server for the benchmark: started in a child process by `../serverProcess.ts` (no
- * faults, no latency), driven through its admin plane (reset, counts, faults), stopped at the end.
+ * faults, no latency; from `dist/` when the bench runs the built library, see `./library.ts`),
+ * driven through its admin plane (reset, counts, faults), stopped at the end.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as Counts from "effect-chittyid/server/Counts"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
-import * as Counts from "../../src/server/Counts.ts"
 import * as ServerProcess from "../serverProcess.ts"
+import { library } from "./library.ts"
 
 /** A running server. */
 export interface Server {
@@ -32,7 +34,10 @@ export type ServerCounts = Counts.ServerCounts
 export const start = async (nodeArgs: ReadonlyArray<string> = []): Promise<Server> => {
   const scope = Effect.runSync(Scope.make())
   const started = await Effect.runPromiseExit(
-    ServerProcess.start({ seed: 1, nodeArgs }).pipe(Scope.extend(scope), Effect.provide(NodeContext.layer))
+    ServerProcess.start({ seed: 1, nodeArgs, built: library === "built" }).pipe(
+      Scope.extend(scope),
+      Effect.provide(NodeContext.layer)
+    )
   )
   if (Exit.isFailure(started)) {
     await Effect.runPromise(Scope.close(scope, Exit.void))

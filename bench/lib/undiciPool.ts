@@ -4,9 +4,9 @@
  * only connections still holding a request are open — what a socket-leak check must see.
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Node from "effect-chittyid/node"
 import * as Duration from "effect/Duration"
 import type * as Layer from "effect/Layer"
-import * as Node from "../../src/node.ts"
 
 export const undiciPool = (keepAliveMs: number | undefined): Layer.Layer<HttpClient.HttpClient> =>
   keepAliveMs === undefined
