@@ -700,15 +700,17 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker> =>
 
     // One atomic step of the machine. A transition is published inside the same step, so subscribers
     // see transitions in the order they happened.
+    // (the time read from the fiber's `Clock` at once: one effect less per step than `currentTimeMillis`)
     const step = <B>(f: (machine: internal.Machine, now: number) => readonly [B, internal.Machine]): Effect.Effect<B> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.clockWith((clock) =>
         Ref.modify(ref, (machine) => {
-          const [result, next] = f(machine, now)
+          const [result, next] = f(machine, clock.unsafeCurrentTimeMillis())
           if (next.transition !== machine.transition && next.transition !== undefined) {
             pubsub.unsafeOffer(next.transition)
           }
           return [result, next]
-        }))
+        })
+      )
     const update = (f: (machine: internal.Machine, now: number) => internal.Machine): Effect.Effect<void> =>
       step((machine, now) => [undefined, f(machine, now)])
 

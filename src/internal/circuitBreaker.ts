@@ -306,7 +306,40 @@ const close = (machine: Machine, reason: CircuitBreaker.TransitionReason, now: n
 export const advance = (machine: Machine, now: number): Machine =>
   machine.phase._tag === "Open" && now >= machine.phase.retryAt ? halfOpen(machine, "OpenElapsed", now) : machine
 
-const withCounters = (machine: Machine, counters: Counters): Machine => ({ ...machine, counters })
+// The machine and its counters are rebuilt field by field (not spread): every call admits and
+// completes once, and an object literal of a known shape is several times cheaper than a spread.
+const withCounters = (machine: Machine, counters: Counters): Machine => ({
+  settings: machine.settings,
+  phase: machine.phase,
+  epoch: machine.epoch,
+  trips: machine.trips,
+  counters,
+  transition: machine.transition
+})
+
+const withPhase = (machine: Machine, phase: Phase, counters: Counters = machine.counters): Machine => ({
+  settings: machine.settings,
+  phase,
+  epoch: machine.epoch,
+  trips: machine.trips,
+  counters,
+  transition: machine.transition
+})
+
+/** The counters with `field` one higher (and `slowCalls` too when `slow`). */
+const bump = (c: Counters, field: keyof Counters, slow = false): Counters => ({
+  calls: field === "calls" ? c.calls + 1 : c.calls,
+  successes: field === "successes" ? c.successes + 1 : c.successes,
+  failures: field === "failures" ? c.failures + 1 : c.failures,
+  ignored: field === "ignored" ? c.ignored + 1 : c.ignored,
+  interrupted: field === "interrupted" ? c.interrupted + 1 : c.interrupted,
+  slowCalls: slow ? c.slowCalls + 1 : c.slowCalls,
+  rejected: field === "rejected" ? c.rejected + 1 : c.rejected,
+  opened: field === "opened" ? c.opened + 1 : c.opened,
+  halfOpened: field === "halfOpened" ? c.halfOpened + 1 : c.halfOpened,
+  closed: field === "closed" ? c.closed + 1 : c.closed,
+  isolated: field === "isolated" ? c.isolated + 1 : c.isolated
+})
 
 /**
  * Lets a call through (a `Ticket`) or rejects it (the `CircuitOpen` to fail with).
@@ -320,22 +353,21 @@ export const admit = (machine: Machine, now: number): readonly [Ticket | Circuit
     case "Closed": {
       return [
         { epoch: current.epoch, startedAt: now, probe: false },
-        withCounters(current, { ...current.counters, calls: current.counters.calls + 1 })
+        withCounters(current, bump(current.counters, "calls"))
       ]
     }
     case "HalfOpen": {
       if (phase.probesInFlight < current.settings.halfOpenProbes) {
-        return [{ epoch: current.epoch, startedAt: now, probe: true, openedAt: phase.openedAt }, {
-          ...current,
-          phase: { ...phase, probesInFlight: phase.probesInFlight + 1 },
-          counters: { ...current.counters, calls: current.counters.calls + 1 }
-        }]
+        return [
+          { epoch: current.epoch, startedAt: now, probe: true, openedAt: phase.openedAt },
+          withPhase(current, { ...phase, probesInFlight: phase.probesInFlight + 1 }, bump(current.counters, "calls"))
+        ]
       }
-      return [phase.rejection, withCounters(current, { ...current.counters, rejected: current.counters.rejected + 1 })]
+      return [phase.rejection, withCounters(current, bump(current.counters, "rejected"))]
     }
     case "Open":
     case "Isolated": {
-      return [phase.rejection, withCounters(current, { ...current.counters, rejected: current.counters.rejected + 1 })]
+      return [phase.rejection, withCounters(current, bump(current.counters, "rejected"))]
     }
   }
 }
@@ -381,14 +413,11 @@ export const complete = (machine: Machine, ticket: Ticket, outcome: Outcome, now
   const settings = machine.settings
   const counted = outcome === "success" || outcome === "failure"
   const slow = counted && settings.slowCallMillis !== undefined && now - ticket.startedAt > settings.slowCallMillis
-  const c = machine.counters
-  const counters: Counters = outcome === "success"
-    ? { ...c, successes: c.successes + 1, slowCalls: slow ? c.slowCalls + 1 : c.slowCalls }
-    : outcome === "failure"
-    ? { ...c, failures: c.failures + 1, slowCalls: slow ? c.slowCalls + 1 : c.slowCalls }
-    : outcome === "ignored"
-    ? { ...c, ignored: c.ignored + 1 }
-    : { ...c, interrupted: c.interrupted + 1 }
+  const counters = bump(
+    machine.counters,
+    outcome === "success" ? "successes" : outcome === "failure" ? "failures" : outcome,
+    slow
+  )
   const current = withCounters(machine, counters)
   const phase = current.phase
   if (ticket.epoch !== current.epoch) {
@@ -401,8 +430,8 @@ export const complete = (machine: Machine, ticket: Ticket, outcome: Outcome, now
       const failure = outcome === "failure"
       const consecutiveFailures = failure ? phase.consecutiveFailures + 1 : 0
       const window = Window.record(phase.window, now, failure, slow)
+      const next = withPhase(current, { _tag: "Closed", since: phase.since, consecutiveFailures, window })
       const reason = tripReason(settings, consecutiveFailures, window, now)
-      const next: Machine = { ...current, phase: { ...phase, consecutiveFailures, window } }
       return reason === undefined ? next : open(next, reason, now)
     }
     case "HalfOpen": {

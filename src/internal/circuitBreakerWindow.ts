@@ -74,7 +74,8 @@ export const record = (window: Window, now: number, failure: boolean, slow: bool
     if (ring.length < window.size) {
       ring.push(code)
       return {
-        ...window,
+        _tag: "Count",
+        size: window.size,
         ring,
         next: ring.length % window.size,
         calls: window.calls + 1,
@@ -85,7 +86,8 @@ export const record = (window: Window, now: number, failure: boolean, slow: bool
     const evicted = ring[window.next] ?? 0
     ring[window.next] = code
     return {
-      ...window,
+      _tag: "Count",
+      size: window.size,
       ring,
       next: (window.next + 1) % window.size,
       calls: window.calls,
@@ -106,7 +108,7 @@ export const record = (window: Window, now: number, failure: boolean, slow: bool
     : { index, calls: 1, failures, slowCalls }
   const buckets = window.buckets.slice()
   buckets[slot] = bucket
-  return { ...window, buckets }
+  return { _tag: "Time", bucketMillis: window.bucketMillis, buckets }
 }
 
 /**
