@@ -26,6 +26,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type * as Api from "./Api.ts"
 import type * as ChittyId from "./ChittyId.ts"
 import * as CircuitBreaker from "./CircuitBreaker.ts"
@@ -51,6 +52,14 @@ export interface MintCall {
    * `MintUnavailable` (retryable; the service does not store failed mints under the key).
    */
   readonly acceptFallback: boolean
+  /**
+   * The span the call belongs to (`IdService.mint` passes its `ChittyId.mint` span): its context is
+   * sent as `traceparent`, and it is the parent of any span the `HttpClient` makes. Without one, the
+   * fiber's current span is.
+   *
+   * @since 0.2.0
+   */
+  readonly span?: Tracer.AnySpan | undefined
 }
 
 /**

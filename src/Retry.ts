@@ -23,7 +23,6 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
@@ -349,10 +348,11 @@ export const retry: {
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options?: Options<E>): Effect.Effect<A, E, R> =>
-    Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+    Effect.clockWith((clock) => {
+      const startedAt = clock.unsafeCurrentTimeMillis()
       // The schedule and `Effect.retry`'s driver are built only once a first attempt has failed (most
       // calls succeed at once); that failure is replayed to the schedule as its first input.
-      Effect.catchAll(self, (first) => {
+      return Effect.catchAll(self, (first) => {
         let replay = true
         const attempts = Effect.suspend(() => {
           if (!replay) return self
@@ -360,7 +360,8 @@ export const retry: {
           return Effect.fail(first)
         })
         return Effect.retry(attempts, make(settings(options), startedAt))
-      }))
+      })
+    })
 )
 
 // -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * reference server over loopback: names, kinds, attributes, parents and statuses of a mint, a remote
  * validation and a failing mint, and never the token.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -84,4 +85,39 @@ describe("Telemetry.layer with an in-memory span exporter", () => {
       expect(values.length).toBeGreaterThan(10)
       expect(values.filter((value) => value.includes(token))).toEqual([])
     }).pipe(Effect.provide(ReferenceServer.layer({ seed: 15 }))))
+
+  it.scopedLive("over a platform HttpClient, its request spans are children of the mint and validate spans", () =>
+    Effect.gen(function*() {
+      const server = yield* ReferenceServer
+      const exporter = new InMemorySpanExporter()
+      const live = IdService.IdService.layerWith({
+        url: server.url,
+        token: server.token,
+        health: { interval: "1 hour" }
+      }).pipe(
+        Layer.provide(NodeHttpClient.layerUndici),
+        Layer.provideMerge(
+          Telemetry.layer({ serviceName: "spans-test", spanProcessors: [new SimpleSpanProcessor(exporter)] })
+        )
+      )
+      const spans = yield* Effect.gen(function*() {
+        const minted = yield* IdService.mint({ entityType: "L" }).pipe(Effect.withSpan("caller"))
+        yield* IdService.validate(minted.chittyId, { remote: true })
+        return exporter.getFinishedSpans()
+      }).pipe(Effect.provide(live))
+
+      const mint = spans.find((span) => span.name === "ChittyId.mint")!
+      const validate = spans.find((span) => span.name === "ChittyId.validate")!
+      const caller = spans.find((span) => span.name === "caller")!
+      expect(mint.parentSpanContext?.spanId).toBe(caller.spanContext().spanId)
+      // the platform's client makes a span per request: under the call's span, not the caller's
+      const [mintRequest] = childrenOf(spans, mint)
+      expect(mintRequest?.kind).toBe(SpanKind.CLIENT)
+      expect(mintRequest?.attributes["http.request.method"]).toBe("POST")
+      expect(String(mintRequest?.attributes["url.full"])).toContain("/v1/mint")
+      expect(childrenOf(spans, validate).map((span) => String(span.attributes["url.full"]))).toEqual([
+        expect.stringContaining("/api/validate")
+      ])
+      expect(childrenOf(spans, caller)).toEqual([mint])
+    }).pipe(Effect.provide(ReferenceServer.layer({ seed: 16 }))))
 })

@@ -111,38 +111,40 @@ export const make: Effect.Effect<
           })
         )
       }
-      const failed = (error: IdServiceError.IdServiceError) => {
-        counts.mint.failed++
-        return Effect.zipRight(Effect.annotateCurrentSpan("error.type", error._tag), Effect.fail(withKey(error)))
-      }
-      return Effect.matchEffect(
-        Effect.zipRight(
-          mintPermit,
-          client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback })
-        ),
-        {
-          onFailure: failed,
-          onSuccess: (answer) => {
-            const result = resultOf(answer)
-            if (Either.isLeft(result)) return failed(result.left)
-            if (result.right.fallback) counts.mint.fallbacks++
-            else counts.mint.succeeded++
-            return Effect.succeed(result.right)
-          }
+      // `useSpan`, not `withSpan`: the span is handed to the client (sent as `traceparent`, the parent
+      // of an `HttpClient`'s own spans) instead of being made the fiber's current span, which would
+      // copy the fiber's context and its fiber refs on every call.
+      return Effect.useSpan("ChittyId.mint", {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: {
+          "chittyid.entity_type": call.entityType,
+          "chittyid.region": call.region,
+          "chittyid.jurisdiction": call.jurisdiction,
+          "chittyid.trust_level": call.trustLevel,
+          "chittyid.accept_fallback": acceptFallback
         }
-      ).pipe(
-        Effect.withSpan("ChittyId.mint", {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: {
-            "chittyid.entity_type": call.entityType,
-            "chittyid.region": call.region,
-            "chittyid.jurisdiction": call.jurisdiction,
-            "chittyid.trust_level": call.trustLevel,
-            "chittyid.accept_fallback": acceptFallback
+      }, (span) => {
+        const failed = (error: IdServiceError.IdServiceError) => {
+          counts.mint.failed++
+          span.attribute("error.type", error._tag)
+          return Effect.fail(withKey(error))
+        }
+        const send = client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback, span })
+        return Effect.matchEffect(
+          mintPermit === MintRateLimit.unlimited ? send : Effect.zipRight(mintPermit, send),
+          {
+            onFailure: failed,
+            onSuccess: (answer) => {
+              const result = resultOf(answer)
+              if (Either.isLeft(result)) return failed(result.left)
+              if (result.right.fallback) counts.mint.fallbacks++
+              else counts.mint.succeeded++
+              return Effect.succeed(result.right)
+            }
           }
-        })
-      )
+        )
+      })
     })
 
   const validate = (

@@ -5,7 +5,6 @@
  * @internal
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -284,8 +283,8 @@ export const make = (
       ) => Effect.Effect<A, IdServiceError.IdServiceError>
     ): Effect.Effect<A, IdServiceError.IdServiceError> =>
       breakers[operation].withAdmission(({ probe }) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const deadline = { at: now + overallTimeout, onTimeout: overall[endpoint] }
+        Effect.clockWith((clock) => {
+          const deadline = { at: clock.unsafeCurrentTimeMillis() + overallTimeout, onTimeout: overall[endpoint] }
           const attempts = instrument(endpoint, (onStatus) => attempt(deadline, onStatus))
           return probe ? attempts : Retry.retry(attempts, retryPolicies[endpoint])
         })
@@ -322,19 +321,20 @@ export const make = (
 
     return {
       mint: (call) => resilient("mint", "mint", (deadline, onStatus) => mintAttempt(call, deadline, onStatus)),
+      // `useSpan`, not `withSpan`: the span is handed to the transport (as `traceparent`, and as the
+      // parent of an `HttpClient`'s own spans) instead of being made the fiber's current span, which
+      // would copy the fiber's context and its fiber refs on every call.
       validate: (id) =>
-        resilient(
-          "validate",
-          "validate",
-          (deadline, onStatus) =>
-            Effect.flatMap(transport.validate(id, deadline, onStatus), (answer) => checkValidateAnswer(id, answer))
-        ).pipe(
-          Effect.withSpan("ChittyId.validate", {
-            kind: "client",
-            captureStackTrace: false,
-            attributes: { "chittyid.remote": true }
-          })
-        ),
+        Effect.useSpan("ChittyId.validate", validateSpan, (span) =>
+          resilient(
+            "validate",
+            "validate",
+            (deadline, onStatus) =>
+              Effect.flatMap(
+                transport.validate(id, deadline, onStatus, span),
+                (answer) => checkValidateAnswer(id, answer)
+              )
+          )),
       // Asking about a placeholder makes the service try to mint its replacement: minting trouble,
       // judged by the mint breaker, so it never holds validation up. The service replaces a
       // placeholder once and answers the same permanent ID every time after: retries are safe.
@@ -357,6 +357,12 @@ export const make = (
       stats: Effect.sync(() => ({ sent: { ...sent }, failures: { ...failures }, retries, keysHonoured }))
     } satisfies IdServiceClient.Service
   })
+
+const validateSpan = {
+  kind: "client",
+  captureStackTrace: false,
+  attributes: { "chittyid.remote": true }
+} as const
 
 const errorTag = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"

@@ -23,6 +23,7 @@ import { globalValue } from "effect/GlobalValue"
 import * as Inspectable from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type * as Undici from "undici"
 
 /** What bounds one request: its time, headers and body (`0`: none), and the body's size. */
@@ -359,15 +360,16 @@ const send = (
 }
 
 /**
- * The `traceparent` of the fiber's current span, when the fiber propagates it
+ * The `traceparent` of `span` (default: the fiber's current span), when the fiber propagates it
  * (`HttpClient.withTracerPropagation`) and the span is a real one.
  */
-export const traceparentOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): string | undefined => {
-  const span = fiber.getFiberRef(HttpClient.currentTracerPropagation) ? fiber.currentSpan : undefined
-  return span !== undefined && span._tag === "Span"
+export const traceparentOf = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  span: Tracer.AnySpan | undefined = fiber.currentSpan
+): string | undefined =>
+  span !== undefined && span._tag === "Span" && fiber.getFiberRef(HttpClient.currentTracerPropagation)
     ? `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
     : undefined
-}
 
 /** A lean `HttpClient` over `options.dispatcher`. */
 export const make = (options: Options): HttpClient.HttpClient => {
