@@ -39,6 +39,7 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -743,10 +744,16 @@ const admission = (
     Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> =>
       ticket instanceof CircuitOpen
         ? Effect.fail(ticket)
-        : Effect.onExit(
-          restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))),
-          (exit) => complete(ticket, internal.classify(settings, exit))
-        ))
+        // (`matchCauseEffect` rather than `onExit`: this region is uninterruptible already, and
+        // `onExit` would mask it again on every call)
+        : Effect.matchCauseEffect(restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))), {
+          onFailure: (cause) =>
+            Effect.zipRight(
+              complete(ticket, internal.classify(settings, Exit.failCause(cause))),
+              Effect.failCause(cause)
+            ),
+          onSuccess: (a) => Effect.as(complete(ticket, "success"), a)
+        }))
   )
 
 /** The breaker from its step, admission and view of the state now (`current`). */

@@ -83,6 +83,10 @@ describe("Observability of the live IdService", () => {
         yield* IdService.mint({ entityType: "L" })
         yield* server.setFaults({ rateLimit: { burst: 1, retryAfter: 0, endpoints: ["mint"] } })
         yield* IdService.mint({ entityType: "T" })
+        // refused before any request (ERR is the placeholders' jurisdiction): counted as failed
+        expect((yield* Effect.flip(IdService.mint({ entityType: "P", jurisdiction: "ERR" })))._tag).toBe(
+          "InvalidRequest"
+        )
         yield* IdService.validate(minted.chittyId, { remote: true })
         yield* IdService.validate(minted.chittyId, { remote: true })
         yield* IdService.validate(minted.chittyId)
@@ -95,7 +99,7 @@ describe("Observability of the live IdService", () => {
           validateOk: 1,
           durationCount: 4,
           minted: 3,
-          mintFailed: 0,
+          mintFailed: 1,
           validLocal: 1,
           invalidLocal: 1,
           validCache: 1,
@@ -107,7 +111,7 @@ describe("Observability of the live IdService", () => {
           rejected: 0
         })
         const stats = yield* IdService.stats
-        expect(stats.mint).toEqual({ calls: 3, succeeded: 3, failed: 0, fallbacks: 0 })
+        expect(stats.mint).toEqual({ calls: 4, succeeded: 3, failed: 1, fallbacks: 0 })
         expect(stats.validate).toEqual({ calls: 4, local: 2, cache: 1, service: 1, failed: 0 })
         expect(stats.requests.sent).toMatchObject({ mint: 4, validate: 1 })
         expect(stats.requests.failures).toEqual({ RateLimited: 1 })

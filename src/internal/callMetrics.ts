@@ -17,10 +17,10 @@ const mintedCounter = mints("minted", () => ({ "chittyid.outcome": "minted" }))
 const placeholderCounter = mints("placeholder", () => ({ "chittyid.outcome": "placeholder" }))
 
 /** The counter of a mint that answered an ID: a permanent one (`minted`) or a placeholder. */
-const minted = (fallback: boolean) => fallback ? placeholderCounter : mintedCounter
+export const minted = (fallback: boolean) => fallback ? placeholderCounter : mintedCounter
 
 /** The counter of a mint that failed with the error tagged `error`. */
-const mintFailed = (error: string) =>
+export const mintFailed = (error: string) =>
   mints(`failed ${error}`, () => ({ "chittyid.outcome": "failed", "error.type": error }))
 
 const validatedBy = (source: IdService.ValidationSource) =>
