@@ -83,10 +83,24 @@ const MAX_DETAIL = 300
 
 const clip = (text: string): string => text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text
 
+const decodeOptions = { errors: "first", onExcessProperty: "ignore" } as const
+const decodeMintSuccess = Schema.decodeUnknownEither(Api.MintSuccess, decodeOptions)
+const decodeMintFallback = Schema.decodeUnknownEither(Api.MintFallback, decodeOptions)
+
+/**
+ * `Api.MintResponse`, decoded through the member its `fallback` flag names. The same result as the
+ * union's decoder; but that one, on every permanent answer (which has no `fallback` key), builds the
+ * error of its missing discriminant before it tries the member that matches, and drops it.
+ */
+export const decodeMint = (u: unknown): Either.Either<Api.MintResponse, ParseResult.ParseError> =>
+  typeof u === "object" && u !== null && "fallback" in u && u.fallback === true
+    ? decodeMintFallback(u)
+    : decodeMintSuccess(u)
+
 const decoders = {
-  mint: Schema.decodeUnknownEither(Api.MintResponse, { errors: "first", onExcessProperty: "ignore" }),
-  validate: Schema.decodeUnknownEither(Api.ValidateResponse, { errors: "first", onExcessProperty: "ignore" }),
-  health: Schema.decodeUnknownEither(Api.HealthResponse, { errors: "first", onExcessProperty: "ignore" })
+  mint: decodeMint,
+  validate: Schema.decodeUnknownEither(Api.ValidateResponse, decodeOptions),
+  health: Schema.decodeUnknownEither(Api.HealthResponse, decodeOptions)
 } as const
 
 const decodeErrorBody = Schema.decodeUnknownOption(Api.ErrorBody)
