@@ -11,16 +11,25 @@ const union = Schema.decodeUnknownEither(Api.MintResponse, { errors: "first", on
 const wire = Arbitrary.make(Api.MintResponse).map((answer) => Schema.encodeSync(Api.MintResponse)(answer))
 
 describe("the transport's mint decoder", () => {
-  it("decodes every answer of the contract as the union does", () =>
+  it("decodes every answer of the contract as the union does", () => {
+    let decoded = 0
     fc.assert(
       fc.property(wire, (answer) => {
+        // through JSON, as on the wire (a non-finite number becomes null: then both refuse it)
         const json: unknown = JSON.parse(JSON.stringify(answer))
+        const expected = union(json)
         const ours = decodeMint(json)
-        expect(Either.isRight(ours)).toBe(true)
-        expect(ours).toEqual(union(json))
+        if (Either.isRight(expected)) {
+          decoded++
+          expect(ours).toEqual(expected)
+        } else {
+          expect(Either.isLeft(ours)).toBe(true)
+        }
       }),
       { numRuns: 300 }
-    ))
+    )
+    expect(decoded).toBeGreaterThan(200)
+  })
 
   it("refuses what the union refuses: a flag that disagrees with the ID, a missing field, junk", () =>
     fc.assert(
