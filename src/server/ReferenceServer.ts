@@ -30,6 +30,7 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -477,7 +478,8 @@ export const make = (
       placeholders: Placeholders.make({
         capacity: options.placeholderCapacity ?? defaultLimits.placeholderCapacity,
         ttlMillis: options.placeholderTtlMillis ?? defaultLimits.placeholderTtlMillis
-      })
+      }),
+      answerHeaders: new WeakMap()
     }
     const nodeServer = makeNodeServer(options)
     const context = yield* Layer.build(
@@ -560,5 +562,7 @@ const serverLayer = (state: State) =>
       )
     ),
     // A test double needs no server span per request: keep the hot path lean.
-    HttpMiddleware.withTracerDisabledWhen(() => true)
+    HttpMiddleware.withTracerDisabledWhen(() => true),
+    // Every request starts with the server's one pre-response handler.
+    Layer.locally(HttpApp.currentPreResponseHandlers, Option.some(FrontDoor.answerHeaders(state)))
   )

@@ -5,8 +5,9 @@
  * @internal
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import type * as Headers from "@effect/platform/Headers"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
-import * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
@@ -251,66 +252,81 @@ const preflight = Effect.succeed(HttpServerResponse.empty({ status: 200, headers
 export const frontDoor = (state: State) => (app: HttpApp.Default): HttpApp.Default =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const endpoint = classify(request.method, request.url)
-    const early = request.method === "OPTIONS" ? preflight : beforeBody(state, request, endpoint)
-    const handled = early ?? withChunkedLimit(state, request, app)
+    // The platform's `request.headers` makes a fresh copy of the node headers on every read: one here.
+    const headers = request.headers
+    const early = request.method === "OPTIONS" ? preflight : beforeBody(state, headers, endpoint)
+    const handled = early ?? withBodyRead(state, request, headers, app)
     if (endpoint === "admin") return handled
     state.counters.request(endpoint)
     const answer = early === undefined && state.injector.active()
       ? Effect.flatMap(
         // `live`: backend faults (errors, 429 bursts, hangs) reach only mint; elsewhere they are not drawn.
         state.injector.decide(endpoint, { serviceOnly: state.profile === "live" && endpoint !== "mint" }),
-        (decision) => inject(state, request, endpoint, decision, withChunkedLimit(state, request, app))
+        (decision) => inject(state, request, endpoint, decision, withBodyRead(state, request, headers, app))
       )
       : handled
-    // The app answers through the platform (pre-response handlers apply); an early answer is ours.
-    return Effect.map(Effect.zipRight(HttpApp.appendPreResponseHandler(allowAnyOrigin), answer), (response) => {
+    // The app answers through the platform (the pre-response handler, `answerHeaders`, applies); an
+    // early answer is ours.
+    return Effect.map(answer, (response) => {
       state.counters.response(response.status)
       return HttpServerResponse.setHeader(response, "access-control-allow-origin", "*")
     })
   })
 
-const allowAnyOrigin = (
-  _request: HttpServerRequest.HttpServerRequest,
-  response: HttpServerResponse.HttpServerResponse
-) => Effect.succeed(HttpServerResponse.setHeader(response, "access-control-allow-origin", "*"))
+const anyOrigin = { "access-control-allow-origin": "*" } as const
 
-const hasBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
-  const length = request.headers["content-length"]
-  return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0")
+/**
+ * The server's pre-response handler, installed once for every request (a handler appended per
+ * request costs a fiber-ref update each): what the app answers gets CORS's header (not the admin
+ * plane's answers) and the headers its handler recorded in `state.answerHeaders`.
+ */
+export const answerHeaders = (state: State): HttpApp.PreResponseHandler => (request, response) => {
+  const recorded = state.answerHeaders.get(NodeHttpServerRequest.toIncomingMessage(request))
+  const cors = pathOf(request.url).startsWith(Admin.paths.prefix) ? undefined : anyOrigin
+  return Effect.succeed(
+    recorded === undefined
+      ? cors === undefined ? response : HttpServerResponse.setHeaders(response, cors)
+      : HttpServerResponse.setHeaders(response, cors === undefined ? recorded : { ...cors, ...recorded })
+  )
+}
+
+const hasBody = (headers: Headers.Headers): boolean => {
+  const length = headers["content-length"]
+  return headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0")
 }
 
 /** An early answer closes the connection when a body is left unread: it is never read or parsed. */
-const answerEarly = (request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) =>
-  Effect.succeed(hasBody(request) ? HttpServerResponse.setHeader(response, "connection", "close") : response)
+const answerEarly = (headers: Headers.Headers, response: HttpServerResponse.HttpServerResponse) =>
+  Effect.succeed(hasBody(headers) ? HttpServerResponse.setHeader(response, "connection", "close") : response)
 
 /**
  * What is answered before any byte of the body is read: in `strict`, 401 for a missing or wrong
  * token (mint, validate, admin), 415 for a mint body that is not `application/json`; in both
- * profiles, 413 for a declared length over the limit. A chunked body is cut by the platform as soon
- * as it passes the limit (`MaxBodySize`), and answered 413.
+ * profiles, 413 for a declared length over the limit. A chunked body is cut as soon as it passes the
+ * limit (`withBodyRead`), and answered 413.
  */
 const beforeBody = (
   state: State,
-  request: HttpServerRequest.HttpServerRequest,
+  headers: Headers.Headers,
   endpoint: Fault.Endpoint | "admin"
 ): HttpApp.Default | undefined => {
   // The admin plane needs the token in both profiles.
   const guarded = endpoint === "admin" ||
     (state.profile === "strict" && (endpoint === "mint" || endpoint === "validate"))
   if (guarded) {
-    const problem = bearerProblem(state, request.headers["authorization"])
-    if (problem !== undefined) return answerEarly(request, jsonError(401, "UNAUTHORIZED", problem))
+    const problem = bearerProblem(state, headers["authorization"])
+    if (problem !== undefined) return answerEarly(headers, jsonError(401, "UNAUTHORIZED", problem))
   }
   if (state.profile === "strict") {
-    const contentType = request.headers["content-type"]?.toLowerCase() ?? ""
-    if (endpoint === "mint" && hasBody(request) && !contentType.startsWith("application/json")) {
+    const contentType = headers["content-type"]?.toLowerCase() ?? ""
+    if (endpoint === "mint" && hasBody(headers) && !contentType.startsWith("application/json")) {
       return answerEarly(
-        request,
+        headers,
         jsonError(415, "UNSUPPORTED_MEDIA_TYPE", "a mint body must be JSON: send Content-Type: application/json")
       )
     }
   }
-  const length = request.headers["content-length"]
+  const length = headers["content-length"]
   if (length !== undefined && Number(length) > state.maxBodyBytes) {
     return Effect.succeed(tooLarge(state.maxBodyBytes))
   }
@@ -318,18 +334,19 @@ const beforeBody = (
 }
 
 /**
- * A chunked body (no declared length) is read here, after the early checks, and never past the
- * limit: over it, the reading stops and the answer is 413 (the connection is closed, the rest never
- * read). Within it, the app gets the request with the body already read.
+ * A body is read here, after the early checks, and never past the limit: a chunked one (no declared
+ * length) that passes it stops being read and is answered 413 (the connection is closed, the rest
+ * never read). Within it, the app gets the request with the body already read — a declared length
+ * too (over the limit it was answered early): one `Effect.async` instead of the platform's reader,
+ * which runs a fiber of its own and a cache per request.
  */
-const withChunkedLimit = (
+const withBodyRead = (
   state: State,
   request: HttpServerRequest.HttpServerRequest,
+  headers: Headers.Headers,
   app: HttpApp.Default
 ): HttpApp.Default => {
-  if (request.headers["transfer-encoding"] === undefined || request.headers["content-length"] !== undefined) {
-    return app
-  }
+  if (!hasBody(headers)) return app
   return Effect.flatMap(
     readCapped(NodeHttpServerRequest.toIncomingMessage(request), state.maxBodyBytes),
     (body) =>

@@ -6,9 +6,7 @@
  */
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -109,6 +107,8 @@ const singleDigit = (value: string, max: number): number | undefined => {
   return digit >= 0 && digit <= max ? digit : undefined
 }
 
+const isJurisdiction = Schema.is(ChittyId.Jurisdiction)
+
 /** Checks the whole request and reports every problem, not just the first. */
 const parseMintInput = (
   payload: Api.MintRequest,
@@ -122,7 +122,7 @@ const parseMintInput = (
     problems.push(`region must be one digit from 1 to 9, got ${quote(urlParams.region ?? "")}`)
   }
   const jurisdiction = urlParams.jurisdiction ?? "USA"
-  if (!Schema.is(ChittyId.Jurisdiction)(jurisdiction)) {
+  if (!isJurisdiction(jurisdiction)) {
     problems.push(`jurisdiction must be three upper-case letters A–Z (e.g. USA), got ${quote(jurisdiction)}`)
   } else if (jurisdiction === "ERR") {
     problems.push("jurisdiction ERR is reserved for fallback IDs")
@@ -364,13 +364,18 @@ const loseLiveAnswer = <E>(
         lose ? dropConnection(request, "close") : Effect.succeed(response)))
 
 /** `strict`: a mint answer stored under a key echoes the key, and says so when it is a replay. */
-const echoKey = (key: string, replayed: boolean): Effect.Effect<void> =>
-  HttpApp.appendPreResponseHandler((_request, response) =>
-    Effect.succeed(HttpServerResponse.setHeaders(response, {
+const echoKey = (
+  state: State,
+  request: HttpServerRequest.HttpServerRequest,
+  key: string,
+  replayed: boolean
+): Effect.Effect<void> =>
+  Effect.sync(() => {
+    state.answerHeaders.set(NodeHttpServerRequest.toIncomingMessage(request), {
       [Api.idempotencyKeyEchoHeader]: key,
       ...(replayed ? { [Api.idempotentReplayedHeader]: "true" } : {})
-    }))
-  )
+    })
+  })
 
 export const idsLive = (state: State) =>
   HttpApiBuilder.group(Admin.ServerApi, "ids", (handlers) =>
@@ -386,7 +391,9 @@ export const idsLive = (state: State) =>
             const minted = key === undefined
               ? yield* mintOnce(state, payload, urlParams, null)
               : yield* mintIdempotent(state, key, payload, urlParams)
-            if (key !== undefined && minted.response.fallback !== true) yield* echoKey(key, minted.replayed)
+            if (key !== undefined && minted.response.fallback !== true) {
+              yield* echoKey(state, request, key, minted.replayed)
+            }
             if (minted.committed && (yield* state.injector.loseAnswer)) {
               return yield* dropConnection(request, "close")
             }

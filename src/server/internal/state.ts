@@ -40,6 +40,12 @@ export interface State {
   readonly placeholders: Placeholders.Placeholders
   /** Deepest nesting of mint `metadata` accepted (strict). */
   readonly maxJsonDepth: number
+  /**
+   * Headers a handler adds to its request's answer (the idempotency key's echo), by the request's
+   * node message: the server's one pre-response handler sets them with CORS's, no handler of its own
+   * per request.
+   */
+  readonly answerHeaders: WeakMap<object, Readonly<Record<string, string>>>
 }
 
 export const sha256 = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
