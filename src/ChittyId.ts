@@ -611,42 +611,31 @@ const parseUncached = (input: string): Either.Either<Parts, InvalidChittyId> => 
   if (check !== expected) {
     return fail(input, "checkNumber", `check number does not verify: expected ${expected}, got ${check}`)
   }
-  // Built as literals of one shape each (not spread from a common part): a parse is on every mint's
-  // and every validation's path, and a spread costs more than the rest of the checks together.
-  const year = 2000 + Number(yearMonth.slice(0, 2))
-  const month = Number(yearMonth.slice(2, 4))
-  const trustLevel = Number(trust) as TrustLevel
+  // A permanent ID's parts are one object literal (not spread from a common part): a parse is on
+  // every mint's and every validation's path, and a spread costs more than all the checks together.
+  const permanent: PermanentParts = {
+    id: input,
+    version,
+    jurisdiction,
+    sequence,
+    entityType: code,
+    yearMonth,
+    year: 2000 + Number(yearMonth.slice(0, 2)),
+    month: Number(yearMonth.slice(2, 4)),
+    trustLevel: Number(trust) as TrustLevel,
+    checkNumber: check,
+    kind: "permanent",
+    region: Number(region) as Region
+  }
   return Either.right(
     isFallback
       ? {
-        id: input,
-        version,
-        jurisdiction,
-        sequence,
-        entityType: code,
-        yearMonth,
-        year,
-        month,
-        trustLevel,
-        checkNumber: check,
+        ...permanent,
         kind: "fallback",
         region: 0,
         errorCode: (fallbackErrorCodes as Record<string, FallbackErrorCode>)[sequence] ?? "UNKNOWN"
       }
-      : {
-        id: input,
-        version,
-        jurisdiction,
-        sequence,
-        entityType: code,
-        yearMonth,
-        year,
-        month,
-        trustLevel,
-        checkNumber: check,
-        kind: "permanent",
-        region: Number(region) as Region
-      }
+      : permanent
   )
 }
 
