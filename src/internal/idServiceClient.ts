@@ -198,12 +198,13 @@ export const make = (
       endpoint: Endpoint,
       attempt: (onStatus: Transport.OnStatus) => Effect.Effect<A, IdServiceError.IdServiceError>
     ) =>
-      Effect.suspend(() => {
+      Effect.withFiberRuntime<A, IdServiceError.IdServiceError>((fiber) => {
         sent[endpoint]++
         const start = performance.now()
         let status: number | undefined
         const seconds = () => (performance.now() - start) / 1000
-        return MetricLabels.tapOutcome(
+        return MetricLabels.matchOutcome(
+          fiber,
           attempt((answered) => {
             status = answered
           }),
@@ -303,8 +304,11 @@ export const make = (
       deadline: Transport.Deadline,
       onStatus: Transport.OnStatus
     ) =>
-      transport.mint(call, deadline, onStatus).pipe(
-        Effect.flatMap((answer) => {
+      Effect.matchEffect(transport.mint(call, deadline, onStatus), {
+        // Sent, maybe received, no answer: sending it again is safe only if the service keeps keys.
+        onFailure: (error) =>
+          Effect.fail(mayHaveReached(error) && !keysHonoured ? outcomeUnknown(error, call.idempotencyKey) : error),
+        onSuccess: (answer) => {
           learn(answer)
           const body = answer.body
           // A placeholder fails the attempt with what its code means (so the retry policy and the
@@ -312,12 +316,8 @@ export const make = (
           return body.fallback === true && !call.acceptFallback
             ? Effect.fail(Placeholder.toError(body))
             : Effect.succeed(body)
-        }),
-        // Sent, maybe received, no answer: sending it again is safe only if the service keeps keys.
-        Effect.mapError((error) =>
-          mayHaveReached(error) && !keysHonoured ? outcomeUnknown(error, call.idempotencyKey) : error
-        )
-      )
+        }
+      })
 
     return {
       mint: (call) => resilient("mint", "mint", (deadline, onStatus) => mintAttempt(call, deadline, onStatus)),

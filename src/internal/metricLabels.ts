@@ -7,6 +7,7 @@
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
@@ -63,21 +64,29 @@ export const family = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) => {
  */
 export const tapOutcome = <A, E, R>(
   self: Effect.Effect<A, E, R>,
-  record: {
-    readonly onSuccess: (a: A, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
-    readonly onFailure: (e: E, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
-  }
+  record: Outcomes<A, E>
+): Effect.Effect<A, E, R> => Effect.withFiberRuntime((fiber) => matchOutcome(fiber, self, record))
+
+/** What {@link tapOutcome} tells of an outcome, with the caller's metric labels. */
+export interface Outcomes<A, E> {
+  readonly onSuccess: (a: A, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
+  readonly onFailure: (e: E, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
+}
+
+/** {@link tapOutcome} inside a `withFiberRuntime` the caller has already entered. */
+export const matchOutcome = <A, E, R>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  self: Effect.Effect<A, E, R>,
+  record: Outcomes<A, E>
 ): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) =>
-    Effect.matchCauseEffect(self, {
-      onSuccess: (a) => {
-        record.onSuccess(a, fiber.getFiberRef(FiberRef.currentMetricLabels))
-        return Effect.succeed(a)
-      },
-      onFailure: (cause) => {
-        const error = Cause.failureOption(cause)
-        if (Option.isSome(error)) record.onFailure(error.value, fiber.getFiberRef(FiberRef.currentMetricLabels))
-        return Effect.failCause(cause)
-      }
-    })
-  )
+  Effect.matchCauseEffect(self, {
+    onSuccess: (a) => {
+      record.onSuccess(a, fiber.getFiberRef(FiberRef.currentMetricLabels))
+      return Effect.succeed(a)
+    },
+    onFailure: (cause) => {
+      const error = Cause.failureOption(cause)
+      if (Option.isSome(error)) record.onFailure(error.value, fiber.getFiberRef(FiberRef.currentMetricLabels))
+      return Effect.failCause(cause)
+    }
+  })

@@ -565,34 +565,32 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       return client === undefined ? noToken(attempt.endpoint) : sendClient(client, attempt)
     }
 
-    const mint = (call: IdServiceClient.MintCall, deadline?: Deadline, onStatus?: OnStatus) =>
-      Effect.suspend(() => {
-        let keyEchoed = false
-        let replayed = false
-        return Effect.map(
-          send({
-            endpoint: "mint",
-            outgoing: {
-              method: "POST",
-              path: Api.paths.mint,
-              urlParams: call.urlParams,
-              headers: { [Api.idempotencyKeyHeader]: call.idempotencyKey },
-              body: call.body,
-              authorized: true
-            },
-            decode: decoders.mint,
-            timeout: config.requestTimeout,
-            deadline,
-            span: call.span,
-            onResponse: (status, header) => {
-              onStatus?.(status)
-              keyEchoed = header(Api.idempotencyKeyEchoHeader) === call.idempotencyKey
-              replayed = header(Api.idempotentReplayedHeader) === "true"
-            }
-          }),
-          (body): MintAnswer => ({ body, keyEchoed, replayed })
-        )
+    const mint = (call: IdServiceClient.MintCall, deadline?: Deadline, onStatus?: OnStatus) => {
+      // What the answer's headers said, read before its body is decoded (each answer sets both), and
+      // put beside the body by the decoder: no step after the attempt.
+      let keyEchoed = false
+      let replayed = false
+      return send<MintAnswer>({
+        endpoint: "mint",
+        outgoing: {
+          method: "POST",
+          path: Api.paths.mint,
+          urlParams: call.urlParams,
+          headers: { [Api.idempotencyKeyHeader]: call.idempotencyKey },
+          body: call.body,
+          authorized: true
+        },
+        decode: (u) => Either.map(decoders.mint(u), (body) => ({ body, keyEchoed, replayed })),
+        timeout: config.requestTimeout,
+        deadline,
+        span: call.span,
+        onResponse: (status, header) => {
+          onStatus?.(status)
+          keyEchoed = header(Api.idempotencyKeyEchoHeader) === call.idempotencyKey
+          replayed = header(Api.idempotentReplayedHeader) === "true"
+        }
       })
+    }
 
     const validate = (id: string, deadline?: Deadline, onStatus?: OnStatus, span?: Tracer.AnySpan) =>
       send({
