@@ -479,7 +479,8 @@ export const make = (
         capacity: options.placeholderCapacity ?? defaultLimits.placeholderCapacity,
         ttlMillis: options.placeholderTtlMillis ?? defaultLimits.placeholderTtlMillis
       }),
-      answerHeaders: new WeakMap()
+      answerHeaders: new WeakMap(),
+      tokenChecked: new WeakSet()
     }
     const nodeServer = makeNodeServer(options)
     const context = yield* Layer.build(

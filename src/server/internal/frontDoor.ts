@@ -254,7 +254,7 @@ export const frontDoor = (state: State) => (app: HttpApp.Default): HttpApp.Defau
     const endpoint = classify(request.method, request.url)
     // The platform's `request.headers` makes a fresh copy of the node headers on every read: one here.
     const headers = request.headers
-    const early = request.method === "OPTIONS" ? preflight : beforeBody(state, headers, endpoint)
+    const early = request.method === "OPTIONS" ? preflight : beforeBody(state, request, headers, endpoint)
     const handled = early ?? withBodyRead(state, request, headers, app)
     if (endpoint === "admin") return handled
     state.counters.request(endpoint)
@@ -307,6 +307,7 @@ const answerEarly = (headers: Headers.Headers, response: HttpServerResponse.Http
  */
 const beforeBody = (
   state: State,
+  request: HttpServerRequest.HttpServerRequest,
   headers: Headers.Headers,
   endpoint: Fault.Endpoint | "admin"
 ): HttpApp.Default | undefined => {
@@ -316,6 +317,7 @@ const beforeBody = (
   if (guarded) {
     const problem = bearerProblem(state, headers["authorization"])
     if (problem !== undefined) return answerEarly(headers, jsonError(401, "UNAUTHORIZED", problem))
+    state.tokenChecked.add(NodeHttpServerRequest.toIncomingMessage(request))
   }
   if (state.profile === "strict") {
     const contentType = headers["content-type"]?.toLowerCase() ?? ""

@@ -63,6 +63,8 @@ export const authorizationLive = (state: State) =>
         Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
           // `live` checks no token on mint and validate; its admin plane still needs one.
           if (state.profile === "live" && !request.url.startsWith(Admin.paths.prefix)) return Effect.void
+          // The front door has already checked it (every guarded route, both profiles).
+          if (state.tokenChecked.has(NodeHttpServerRequest.toIncomingMessage(request))) return Effect.void
           const problem = bearerProblem(state, request.headers["authorization"])
           return problem === undefined ? Effect.void : Effect.fail(errorBody("UNAUTHORIZED", problem))
         })

@@ -23,13 +23,24 @@ export const exceeds = (value: unknown, maxDepth: number): boolean => {
   return false
 }
 
+/** How much canonical text is gathered before it is fed to the hash. */
+const hashChunk = 16 * 1024
+
 /**
  * SHA-256 (hex) of the canonical JSON of `value` (`internal/canonicalJson.ts`: object keys sorted,
- * `undefined` fields left out), fed to the hash as it is walked: no recursion, no canonical string
- * held in memory.
+ * `undefined` fields left out), fed to the hash as it is walked, in pieces of up to 16 KiB (one
+ * update per piece of text would cross into the hash a dozen times for the smallest mint): no
+ * recursion, never more than a piece of the canonical text held in memory.
  */
 export const canonicalHash = (value: unknown): string => {
   const hash = createHash("sha256")
-  CanonicalJson.walk(value, (text) => hash.update(text, "utf8"))
-  return hash.digest("hex")
+  let pending = ""
+  CanonicalJson.walk(value, (text) => {
+    pending += text
+    if (pending.length >= hashChunk) {
+      hash.update(pending, "utf8")
+      pending = ""
+    }
+  })
+  return hash.update(pending, "utf8").digest("hex")
 }

@@ -46,6 +46,11 @@ export interface State {
    * per request.
    */
   readonly answerHeaders: WeakMap<object, Readonly<Record<string, string>>>
+  /**
+   * The requests (their node messages) whose bearer token the front door checked and found right:
+   * the `Authorization` middleware does not hash it a second time.
+   */
+  readonly tokenChecked: WeakSet<object>
 }
 
 export const sha256 = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
