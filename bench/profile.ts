@@ -1,6 +1,8 @@
 /**
- * `node --cpu-prof --import tsx bench/profile.ts [calls] [concurrency] [raw]`: effect-chittyid (or
- * raw undici) minting against the canned server, for a CPU profile of the client alone.
+ * `npm run -s bench:profile -- [calls] [concurrency] [raw]`: effect-chittyid (built, from dist/) or
+ * raw undici minting against the canned server: the client's CPU per call, calls/s and latency. For a
+ * CPU profile of the client alone, after a build: `TSX_TSCONFIG_PATH=bench/tsconfig.run.json node
+ * --cpu-prof --import tsx bench/profile.ts 20000 64`.
  */
 import * as Canned from "./lib/canned.ts"
 import * as Contenders from "./lib/contenders.ts"

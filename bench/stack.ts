@@ -1,5 +1,6 @@
 /**
- * `node --import tsx bench/stack.ts [calls] [concurrency]`: the client's own cost per mint without
+ * `npm run -s bench:stack -- [calls] [concurrency] [rounds]` (the built package, from dist/; plain
+ * `node --import tsx bench/stack.ts` runs src/): the client's own cost per mint without
  * sockets — `IdService.mint` with the full live stack over the lean client, whose undici dispatcher
  * is replaced by one that answers each request with a well-formed mint answer on the next
  * microtask. What is left is the Effect stack (breaker, retry, deadline, decode, checks, metrics,
