@@ -43,6 +43,7 @@ const sizes = quick
   ? {
     rounds: 3,
     warmup: 200,
+    serverWarmup: 3_000,
     calls: { 1: 200, 16: 600, 64: 1_000 } as Record<number, number>,
     pipeline: { small: 2_500, large: 10_000, concurrency: 64 },
     validate: { ids: 300, hitPasses: 40 },
@@ -52,6 +53,7 @@ const sizes = quick
   : {
     rounds: 5,
     warmup: 500,
+    serverWarmup: 5_000,
     calls: { 1: 1_000, 16: 2_000, 64: 4_000 } as Record<number, number>,
     pipeline: { small: 25_000, large: 100_000, concurrency: 64 },
     validate: { ids: 2_000, hitPasses: 50 },
@@ -156,6 +158,13 @@ const mintBench = async (
 const mintRows = async (server: Target, reset: () => Promise<void>) => {
   const contenders = await makeContenders(server)
   try {
+    // The server's own JIT warms up first: its CPU per request at the first concurrency would
+    // otherwise carry its compilation (a few hundred warm-up calls per contender are not enough).
+    const first = contenders[0]
+    if (first !== undefined) {
+      log(`${server.kind} server: warm-up (${sizes.serverWarmup} calls)`)
+      await round(first, sizes.serverWarmup, 1)
+    }
     return await mintBench(server, contenders, reset)
   } finally {
     for (const contender of contenders) await contender.close()
