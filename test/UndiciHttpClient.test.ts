@@ -6,7 +6,20 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import {
+  Cause,
+  Context,
+  DefaultServices,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Tracer
+} from "effect"
 import type * as http from "node:http"
 import * as net from "node:net"
 import { type Handler, hostileServer, hugeBody, stalledBody } from "../bench/lib/hostileServer.ts"
@@ -242,6 +255,16 @@ describe("IdService over the lean client: errors typed as over any HttpClient", 
         }))
       })
       const ids = yield* service(server.url, { idempotency: "auto" })
+      // a tracer that records: the client makes its own span (with Effect's default one it makes none)
+      const made: Array<string> = []
+      const defaultTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+      const recordingTracer = Tracer.make({
+        span: (name, ...rest) => {
+          made.push(name)
+          return defaultTracer.span(name, ...rest)
+        },
+        context: defaultTracer.context
+      })
       const caller = yield* Effect.makeSpan("caller")
       const result = yield* ids.mint({
         entityType: minted.entityType,
@@ -249,7 +272,8 @@ describe("IdService over the lean client: errors typed as over any HttpClient", 
         jurisdiction: minted.jurisdiction,
         trustLevel: minted.trustLevel,
         idempotencyKey: key
-      }).pipe(Effect.withParentSpan(caller))
+      }).pipe(Effect.withParentSpan(caller), Effect.withTracer(recordingTracer))
+      expect(made).toEqual(["ChittyId.mint"])
       expect(result.chittyId).toBe(minted.id)
       expect(result.idempotencyKey).toBe(key)
       expect(seen).toHaveLength(1)
@@ -269,6 +293,35 @@ describe("IdService over the lean client: errors typed as over any HttpClient", 
       // the echoed key was read from the raw headers: this service is now known to keep keys
       const stats = yield* ids.stats
       expect(stats.requests.keysHonoured).toBe(true)
+    }))
+
+  it.scopedLive("with Effect's default tracer no span is made: the caller's own span is the traceparent", () =>
+    Effect.gen(function*() {
+      const minted = ChittyId.parseOrThrow(vectors.valid[0].id)
+      if (minted.kind !== "permanent") return expect.fail("the first valid vector is a permanent ID")
+      const { seen, server } = yield* recording((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({
+          success: true,
+          chittyId: minted.id,
+          components: Api.componentsOf(minted),
+          timestamp: new Date(0).toISOString()
+        }))
+      })
+      const ids = yield* service(server.url)
+      const mint = ids.mint({
+        entityType: minted.entityType,
+        region: minted.region,
+        jurisdiction: minted.jurisdiction,
+        trustLevel: minted.trustLevel
+      })
+      const caller = yield* Effect.makeSpan("caller")
+      yield* mint.pipe(Effect.withParentSpan(caller))
+      expect(seen[0]?.headers["traceparent"]).toBe(`00-${caller.traceId}-${caller.spanId}-01`)
+      // no span anywhere: no traceparent at all
+      yield* mint
+      expect(seen).toHaveLength(2)
+      expect(seen[1]?.headers["traceparent"]).toBeUndefined()
     }))
 
   it("headerValue reads a header from raw lines, any case, repeated values joined", () => {

@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import { HealthMonitor } from "../HealthMonitor.ts"
@@ -26,6 +27,7 @@ import { Fleet } from "./fleet.ts"
 import * as MintAudit from "./mintAudit.ts"
 import * as MintRateLimit from "./mintRateLimit.ts"
 import * as MintRequest from "./mintRequest.ts"
+import * as Tracing from "./tracing.ts"
 
 const newIdempotencyKey = (): string => crypto.randomUUID()
 
@@ -123,24 +125,11 @@ export const make: Effect.Effect<
             })
           )
         }
-        // `useSpan`, not `withSpan`: the span is handed to the client (sent as `traceparent`, the parent
-        // of an `HttpClient`'s own spans) instead of being made the fiber's current span, which would
-        // copy the fiber's context and its fiber refs on every call.
-        return Effect.useSpan("ChittyId.mint", {
-          kind: "client",
-          captureStackTrace: false,
-          attributes: {
-            "chittyid.entity_type": call.entityType,
-            "chittyid.region": call.region,
-            "chittyid.jurisdiction": call.jurisdiction,
-            "chittyid.trust_level": call.trustLevel,
-            "chittyid.accept_fallback": acceptFallback
-          }
-        }, (span) => {
+        const traced = (span: Tracer.Span | undefined) => {
           const failed = (error: IdServiceError.IdServiceError) => {
             counts.mint.failed++
             if (labels !== undefined) CallMetrics.mintFailed(error._tag).unsafeUpdate(1, labels)
-            span.attribute("error.type", error._tag)
+            span?.attribute("error.type", error._tag)
             return Effect.fail(withKey(error))
           }
           const send = client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback, span })
@@ -158,7 +147,24 @@ export const make: Effect.Effect<
               }
             }
           )
-        })
+        }
+        // No span when no tracer would record it (see `tracing.ts`). `useSpan`, not `withSpan`: the
+        // span is handed to the client (sent as `traceparent`, the parent of an `HttpClient`'s own
+        // spans) instead of being made the fiber's current span, which would copy the fiber's context
+        // and its fiber refs on every call.
+        return Tracing.isTracing(fiber)
+          ? Effect.useSpan("ChittyId.mint", {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: {
+              "chittyid.entity_type": call.entityType,
+              "chittyid.region": call.region,
+              "chittyid.jurisdiction": call.jurisdiction,
+              "chittyid.trust_level": call.trustLevel,
+              "chittyid.accept_fallback": acceptFallback
+            }
+          }, traced)
+          : traced(undefined)
       })
 
   const validate = (

@@ -12,6 +12,7 @@ import * as Metric from "effect/Metric"
 import * as PubSub from "effect/PubSub"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import type * as IdServiceClient from "../IdServiceClient.ts"
@@ -22,6 +23,7 @@ import * as Retry from "../Retry.ts"
 import * as MetricLabels from "./metricLabels.ts"
 import * as MintRequest from "./mintRequest.ts"
 import * as Placeholder from "./placeholder.ts"
+import * as Tracing from "./tracing.ts"
 import * as Transport from "./transport.ts"
 
 type Endpoint = Transport.Endpoint
@@ -325,16 +327,20 @@ export const make = (
       // parent of an `HttpClient`'s own spans) instead of being made the fiber's current span, which
       // would copy the fiber's context and its fiber refs on every call.
       validate: (id) =>
-        Effect.useSpan("ChittyId.validate", validateSpan, (span) =>
-          resilient(
-            "validate",
-            "validate",
-            (deadline, onStatus) =>
-              Effect.flatMap(
-                transport.validate(id, deadline, onStatus, span),
-                (answer) => checkValidateAnswer(id, answer)
-              )
-          )),
+        Effect.withFiberRuntime((fiber) => {
+          const call = (span: Tracer.Span | undefined) =>
+            resilient(
+              "validate",
+              "validate",
+              (deadline, onStatus) =>
+                Effect.flatMap(
+                  transport.validate(id, deadline, onStatus, span),
+                  (answer) => checkValidateAnswer(id, answer)
+                )
+            )
+          // no span when no tracer would record it (see `tracing.ts`)
+          return Tracing.isTracing(fiber) ? Effect.useSpan("ChittyId.validate", validateSpan, call) : call(undefined)
+        }),
       // Asking about a placeholder makes the service try to mint its replacement: minting trouble,
       // judged by the mint breaker, so it never holds validation up. The service replaces a
       // placeholder once and answers the same permanent ID every time after: retries are safe.
