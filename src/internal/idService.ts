@@ -148,23 +148,13 @@ export const make: Effect.Effect<
             }
           )
         }
-        // No span when no tracer would record it (see `tracing.ts`). `useSpan`, not `withSpan`: the
-        // span is handed to the client (sent as `traceparent`, the parent of an `HttpClient`'s own
-        // spans) instead of being made the fiber's current span, which would copy the fiber's context
-        // and its fiber refs on every call.
-        return Tracing.isTracing(fiber)
-          ? Effect.useSpan("ChittyId.mint", {
-            kind: "client",
-            captureStackTrace: false,
-            attributes: {
-              "chittyid.entity_type": call.entityType,
-              "chittyid.region": call.region,
-              "chittyid.jurisdiction": call.jurisdiction,
-              "chittyid.trust_level": call.trustLevel,
-              "chittyid.accept_fallback": acceptFallback
-            }
-          }, traced)
-          : traced(undefined)
+        return Tracing.clientSpan(fiber, "ChittyId.mint", () => ({
+          "chittyid.entity_type": call.entityType,
+          "chittyid.region": call.region,
+          "chittyid.jurisdiction": call.jurisdiction,
+          "chittyid.trust_level": call.trustLevel,
+          "chittyid.accept_fallback": acceptFallback
+        }), traced)
       })
 
   const validate = (

@@ -323,9 +323,7 @@ export const make = (
 
     return {
       mint: (call) => resilient("mint", "mint", (deadline, onStatus) => mintAttempt(call, deadline, onStatus)),
-      // `useSpan`, not `withSpan`: the span is handed to the transport (as `traceparent`, and as the
-      // parent of an `HttpClient`'s own spans) instead of being made the fiber's current span, which
-      // would copy the fiber's context and its fiber refs on every call.
+      // its span (when a tracer records it) is handed to the transport: see `tracing.ts`
       validate: (id) =>
         Effect.withFiberRuntime((fiber) => {
           const call = (span: Tracer.Span | undefined) =>
@@ -338,8 +336,7 @@ export const make = (
                   (answer) => checkValidateAnswer(id, answer)
                 )
             )
-          // no span when no tracer would record it (see `tracing.ts`)
-          return Tracing.isTracing(fiber) ? Effect.useSpan("ChittyId.validate", validateSpan, call) : call(undefined)
+          return Tracing.clientSpan(fiber, "ChittyId.validate", validateSpanAttributes, call)
         }),
       // Asking about a placeholder makes the service try to mint its replacement: minting trouble,
       // judged by the mint breaker, so it never holds validation up. The service replaces a
@@ -364,11 +361,7 @@ export const make = (
     } satisfies IdServiceClient.Service
   })
 
-const validateSpan = {
-  kind: "client",
-  captureStackTrace: false,
-  attributes: { "chittyid.remote": true }
-} as const
+const validateSpanAttributes = () => ({ "chittyid.remote": true })
 
 const errorTag = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"

@@ -401,8 +401,8 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       )
 
     // The lean client (effect-chittyid/node's default), untransformed, is sent through directly: one
-    // `Effect.async` per attempt around undici's `dispatch`, with the request's headers built from a
-    // template and the attempt's one timer inside it. Transformed, it runs that timer inside the
+    // `Effect.async` per attempt around undici's `dispatch`, with the request's headers set one by one
+    // and the attempt's one timer inside it. Transformed, it runs that timer inside the
     // request through `currentLimits`; over any other `HttpClient` the attempt is raced against
     // `Effect.timeoutFail`.
     const lean = UndiciClient.isLean(http)
@@ -457,7 +457,7 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           deadline
         )
         if (attempt === undefined) return Effect.fail(deadline!.onTimeout(false))
-        const traceparent = UndiciClient.traceparentOf(fiber, span ?? fiber.currentSpan)
+        const traceparent = UndiciClient.traceparentOf(fiber, span)
         // set one by one, not spread from templates: cheaper on every attempt
         const headers: Record<string, string> = { accept: "application/json" }
         if (outgoing.authorized && authorization !== undefined) headers.authorization = authorization
