@@ -4,9 +4,11 @@
  *
  * @internal
  */
+import type * as Arr from "effect/Array"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as AST from "effect/SchemaAST"
 import * as Api from "../Api.ts"
 import * as ChittyId from "../ChittyId.ts"
 import type * as IdService from "../IdService.ts"
@@ -27,8 +29,16 @@ export interface CheckedMint {
   readonly idempotencyKey: Option.Option<string>
 }
 
-const isRegion = Schema.is(ChittyId.Region)
-const isTrustLevel = Schema.is(ChittyId.TrustLevel)
+/**
+ * Membership of a literal Schema's values: what `Schema.is` answers for it, without running the
+ * union's parser (arrays and candidates per call) on every mint.
+ */
+const isLiteralOf = <L extends Arr.NonEmptyReadonlyArray<AST.LiteralValue>>(schema: Schema.Literal<L>) => {
+  const values = new Set<unknown>(schema.literals)
+  return (u: unknown): u is L[number] => values.has(u)
+}
+const isRegion = isLiteralOf(ChittyId.Region)
+const isTrustLevel = isLiteralOf(ChittyId.TrustLevel)
 const isJurisdiction = Schema.is(ChittyId.Jurisdiction)
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/
 
