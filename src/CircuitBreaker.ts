@@ -712,16 +712,13 @@ export const make = (options: Options = {}): Effect.Effect<CircuitBreaker> =>
           return [result, next]
         })
       )
-    const update = (f: (machine: internal.Machine, now: number) => internal.Machine): Effect.Effect<void> =>
-      step((machine, now) => [undefined, f(machine, now)])
-
     const shared = options.shared
     if (shared !== undefined) return yield* makeShared(settings, shared, step, pubsub)
 
     const withAdmission = admission(
       settings,
       step(internal.admit),
-      (ticket, outcome) => update((machine, now) => internal.complete(machine, ticket, outcome, now))
+      (ticket, outcome, result) => step((machine, now) => [result, internal.complete(machine, ticket, outcome, now)])
     )
     return assemble(step, pubsub, withAdmission, internal.advance)
   })
@@ -737,23 +734,32 @@ type Step = <B>(
 const admission = (
   settings: internal.Settings,
   admit: Effect.Effect<internal.Ticket | CircuitOpen>,
-  complete: (ticket: internal.Ticket, outcome: internal.Outcome) => Effect.Effect<void>
+  /** Records the call's outcome and goes on with `result` (one step, no mapping after it). */
+  complete: <B>(ticket: internal.Ticket, outcome: internal.Outcome, result: B) => Effect.Effect<B>
 ): CircuitBreaker["withAdmission"] =>
 <A, E, R>(f: (admission: Admission) => Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> =>
-      ticket instanceof CircuitOpen
-        ? Effect.fail(ticket)
-        // (`matchCauseEffect` rather than `onExit`: this region is uninterruptible already, and
-        // `onExit` would mask it again on every call)
-        : Effect.matchCauseEffect(restore(Effect.suspend(() => f(ticket.probe ? probeAdmission : callAdmission))), {
-          onFailure: (cause) =>
-            Effect.zipRight(
-              complete(ticket, internal.classify(settings, Exit.failCause(cause))),
-              Effect.failCause(cause)
-            ),
-          onSuccess: (a) => Effect.as(complete(ticket, "success"), a)
-        }))
+    Effect.flatMap(admit, (ticket): Effect.Effect<A, E | CircuitOpen, R> => {
+      if (ticket instanceof CircuitOpen) return Effect.fail(ticket)
+      // `f` is called here, not suspended (one step less): a throw is the call's defect, recorded
+      // like any other failure, so an admitted call always completes its ticket
+      let call: Effect.Effect<A, E, R>
+      try {
+        call = f(ticket.probe ? probeAdmission : callAdmission)
+      } catch (defect) {
+        call = Effect.die(defect)
+      }
+      // (`matchCauseEffect` rather than `onExit`: this region is uninterruptible already, and
+      // `onExit` would mask it again on every call)
+      return Effect.matchCauseEffect(restore(call), {
+        onFailure: (cause) =>
+          Effect.zipRight(
+            complete(ticket, internal.classify(settings, Exit.failCause(cause)), undefined),
+            Effect.failCause(cause)
+          ),
+        onSuccess: (a) => complete(ticket, "success", a)
+      })
+    })
   )
 
 /** The breaker from its step, admission and view of the state now (`current`). */
@@ -842,7 +848,9 @@ const makeShared = (
             }))
     )
 
-    const complete = (ticket: internal.Ticket, outcome: internal.Outcome): Effect.Effect<void> =>
+    const complete = <B>(ticket: internal.Ticket, outcome: internal.Outcome, result: B): Effect.Effect<B> =>
+      Effect.as(record(ticket, outcome), result)
+    const record = (ticket: internal.Ticket, outcome: internal.Outcome): Effect.Effect<void> =>
       Effect.flatMap(
         step((machine, now) => {
           const next = internal.complete(machine, ticket, outcome, now)

@@ -462,6 +462,26 @@ describe("CircuitBreaker", () => {
         expect(yield* breaker.stats).toMatchObject({ calls: 2, interrupted: 2, failures: 0 })
       }))
 
+    it.effect("a withAdmission function that throws is the call's defect: counted, and a probe's ticket is released", () =>
+      Effect.gen(function*() {
+        const thrower = (): Effect.Effect<string> => {
+          throw new Error("thrown while building the call")
+        }
+        const breaker = yield* CircuitBreaker.make({ consecutiveFailures: 2, halfOpenSuccesses: 1 })
+        const first = yield* Effect.exit(breaker.withAdmission(thrower))
+        expect(Exit.isFailure(first) && Cause.isDie(first.cause)).toBe(true)
+        expect(yield* breaker.state).toMatchObject({ _tag: "Closed", consecutiveFailures: 1 })
+        yield* Effect.exit(breaker.withAdmission(thrower))
+        expect(yield* tagOf(breaker)).toBe("Open")
+        // half-open: the throwing probe fails and reopens; no probe stays in flight
+        yield* breaker.halfOpenNow
+        yield* Effect.exit(breaker.withAdmission(thrower))
+        expect(yield* tagOf(breaker)).toBe("Open")
+        yield* breaker.halfOpenNow
+        expect(yield* breaker.withBreaker(Effect.succeed("ok"))).toBe("ok")
+        expect(yield* tagOf(breaker)).toBe("Closed")
+      }))
+
     it.effect("a predicate that throws counts the failure", () =>
       Effect.gen(function*() {
         const breaker = yield* CircuitBreaker.make({
