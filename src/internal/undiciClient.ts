@@ -219,77 +219,13 @@ export const headerValue = (raw: RawHeaders, name: string): string | undefined =
 export const exchange = <A, E>(
   dispatcher: Undici.Dispatcher,
   outgoing: Outgoing,
-  { maxResponseBytes: maxBytes, timeoutMs }: Limits,
+  limits: Limits,
   onAnswer: (status: number, rawHeaders: RawHeaders, body: string | BodyTooLarge) => Effect.Effect<A, E>,
   onFailure: (failure: TransportFailure) => Effect.Effect<A, E>
 ): Effect.Effect<A, E> =>
   Effect.async<A, E>((resume) => {
-    let done = false
-    let connected = false
-    let abort: ((error?: Error) => void) | undefined
-    let pending: Error | undefined
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let status = 0
-    let rawHeaders: RawHeaders = []
-    let chunks: Array<Buffer> = []
-    let size = 0
-
-    const finish = (effect: Effect.Effect<A, E>) => {
-      if (done) return
-      done = true
-      if (timer !== undefined) clearTimeout(timer)
-      resume(effect)
-    }
-    /** Ends the request: through undici's abort once it has a connection (which destroys it). */
-    const stop = (error: Error) => {
-      if (abort !== undefined) abort(error)
-      else pending = error
-    }
-    const tooLarge = (declared: number | undefined) => {
-      chunks = []
-      if (!done) finish(onAnswer(status, rawHeaders, new BodyTooLarge(maxBytes, declared)))
-      stop(new Error("answer body over the cap"))
-      return false
-    }
-
-    const handler: Undici.Dispatcher.DispatchHandler = {
-      onConnect: (abortRequest) => {
-        connected = true
-        abort = abortRequest
-        if (pending !== undefined) abortRequest(pending)
-      },
-      onHeaders: (statusCode, headers) => {
-        status = statusCode
-        rawHeaders = headers as RawHeaders
-        const declared = lengthOf(rawHeaders)
-        return declared !== undefined && declared > maxBytes ? tooLarge(declared) : true
-      },
-      onData: (chunk) => {
-        size += chunk.length
-        if (size > maxBytes) return tooLarge(undefined)
-        chunks.push(chunk)
-        return true
-      },
-      onComplete: () => {
-        if (done) return
-        const text = chunks.length === 1
-          ? chunks[0]!.toString()
-          : chunks.length === 0
-          ? ""
-          : Buffer.concat(chunks, size).toString()
-        finish(onAnswer(status, rawHeaders, text))
-      },
-      onError: (error) => {
-        if (!done) finish(onFailure(new TransportFailure("connection", connected, timeoutMs, error)))
-      }
-    }
-
-    if (timeoutMs > 0) {
-      timer = setTimeout(() => {
-        finish(onFailure(new TransportFailure("timeout", connected, timeoutMs, undefined)))
-        stop(new Error("attempt timed out"))
-      }, timeoutMs)
-    }
+    const exchange = new Exchange(resume, limits, onAnswer, onFailure)
+    if (limits.timeoutMs > 0) exchange.timer = setTimeout(timedOut, limits.timeoutMs, exchange)
     dispatcher.dispatch({
       origin: outgoing.origin,
       path: outgoing.path,
@@ -299,15 +235,98 @@ export const exchange = <A, E>(
       // the attempt's own timer bounds the exchange; undici's stay as a backstop
       headersTimeout: 0,
       bodyTimeout: 0
-    }, handler)
-
-    return Effect.sync(() => {
-      if (done) return
-      done = true
-      if (timer !== undefined) clearTimeout(timer)
-      stop(new Error("interrupted"))
-    })
+    }, exchange)
+    return Effect.sync(() => exchange.interrupt())
   })
+
+const timedOut = (exchange: { timeout(): void }): void => exchange.timeout()
+
+/**
+ * One exchange's state and undici's handler of it: methods on one object per request rather than a
+ * closure per callback. It resumes the fiber once, with the answer or the failure, whichever first.
+ */
+class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
+  done = false
+  connected = false
+  abort: ((error?: Error) => void) | undefined = undefined
+  pending: Error | undefined = undefined
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  status = 0
+  rawHeaders: RawHeaders = []
+  chunks: Array<Buffer> = []
+  size = 0
+  constructor(
+    readonly resume: (effect: Effect.Effect<A, E>) => void,
+    readonly limits: Limits,
+    readonly onAnswer: (status: number, rawHeaders: RawHeaders, body: string | BodyTooLarge) => Effect.Effect<A, E>,
+    readonly onFailure: (failure: TransportFailure) => Effect.Effect<A, E>
+  ) {}
+
+  private finish(effect: Effect.Effect<A, E>): void {
+    if (this.done) return
+    this.done = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.resume(effect)
+  }
+  /** Ends the request: through undici's abort once it has a connection (which destroys it). */
+  private stop(error: Error): void {
+    if (this.abort !== undefined) this.abort(error)
+    else this.pending = error
+  }
+  private tooLarge(declared: number | undefined): false {
+    this.chunks = []
+    if (!this.done) {
+      this.finish(this.onAnswer(this.status, this.rawHeaders, new BodyTooLarge(this.limits.maxResponseBytes, declared)))
+    }
+    this.stop(new Error("answer body over the cap"))
+    return false
+  }
+
+  onConnect(abortRequest: (error?: Error) => void): void {
+    this.connected = true
+    this.abort = abortRequest
+    if (this.pending !== undefined) abortRequest(this.pending)
+  }
+  onHeaders(statusCode: number, headers: Array<Buffer> | Array<string> | null): boolean {
+    this.status = statusCode
+    this.rawHeaders = headers ?? []
+    const declared = lengthOf(this.rawHeaders)
+    return declared !== undefined && declared > this.limits.maxResponseBytes ? this.tooLarge(declared) : true
+  }
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length
+    if (this.size > this.limits.maxResponseBytes) return this.tooLarge(undefined)
+    this.chunks.push(chunk)
+    return true
+  }
+  onComplete(): void {
+    if (this.done) return
+    const chunks = this.chunks
+    const text = chunks.length === 1
+      ? chunks[0]!.toString()
+      : chunks.length === 0
+      ? ""
+      : Buffer.concat(chunks, this.size).toString()
+    this.finish(this.onAnswer(this.status, this.rawHeaders, text))
+  }
+  onError(error: Error): void {
+    if (!this.done) {
+      this.finish(this.onFailure(new TransportFailure("connection", this.connected, this.limits.timeoutMs, error)))
+    }
+  }
+  /** The attempt's timer fired. */
+  timeout(): void {
+    this.finish(this.onFailure(new TransportFailure("timeout", this.connected, this.limits.timeoutMs, undefined)))
+    this.stop(new Error("attempt timed out"))
+  }
+  /** The fiber was interrupted. */
+  interrupt(): void {
+    if (this.done) return
+    this.done = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.stop(new Error("interrupted"))
+  }
+}
 
 /** One request through `dispatcher` as an `HttpClient` sends it. */
 const send = (
