@@ -8,7 +8,7 @@
  *    stack over `effect-chittyid/node`'s client), cockatiel and opossum (retry + breaker around
  *    undici), and the same two with the library's checks of the answer (`+ decode`: Schema decode, ID
  *    parse, match with the request); more transports in the full run. Warm-up, then rounds in
- *    rotating order; median and p99 latency over every call, median throughput over the rounds,
+ *    shifting orders (a different neighbour before each contender each round); median and p99 latency over every call, median throughput over the rounds,
  *    client CPU per call (`clientCpuUs`), the server process's CPU per call (`serverCpuUs`, Linux),
  *    ratios to raw-undici against the same server. Rows carry `server: "reference" | "canned"`.
  * 2. validate: service call vs cache hit, and a locally rejected ID (in process, per call).
@@ -108,6 +108,21 @@ const makeContenders = async (server: Target): Promise<Array<Contender>> => {
   return made
 }
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
+
+/**
+ * The `k`-th contender to run in round `r` of `n`: each round starts elsewhere and steps through the
+ * list by a different stride (coprime with `n`), so a contender follows a different one each round.
+ * With one stride, every contender always ran right after the same neighbour and paid for its
+ * garbage: effect-chittyid ran after raw-fetch, whose collections (fetch allocates several times what
+ * undici does) landed in effect-chittyid's rounds.
+ */
+const orderOf = (r: number, k: number, n: number): number => {
+  const strides = Array.from({ length: n }, (_, i) => i + 1).filter((s) => s < n && gcd(s, n) === 1)
+  const stride = strides.length === 0 ? 1 : strides[r % strides.length]!
+  return (r + k * stride) % n
+}
+
 const mintBench = async (
   server: Target,
   contenders: ReadonlyArray<Contender>,
@@ -124,7 +139,7 @@ const mintBench = async (
     for (let r = 0; r < sizes.rounds; r++) {
       log(`mint @${concurrency} (${server.kind} server): round ${r + 1}/${sizes.rounds}`)
       for (let k = 0; k < contenders.length; k++) {
-        const contender = contenders[(k + r) % contenders.length]!
+        const contender = contenders[orderOf(r, k, contenders.length)]!
         // No forced collection before a round: a full `gc()` slows the next few thousand calls of
         // every client (measured at c=64 on the canned server: raw undici 45 → 85 µs of CPU per
         // call, effect-chittyid 75 → 235 µs, back to normal after ~3 000 calls), so rounds after
