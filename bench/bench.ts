@@ -140,10 +140,11 @@ const mintBench = async (
       log(`mint @${concurrency} (${server.kind} server): round ${r + 1}/${sizes.rounds}`)
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[orderOf(r, k, contenders.length)]!
-        // No forced collection before a round: a full `gc()` slows the next few thousand calls of
-        // every client (measured at c=64 on the canned server: raw undici 45 → 85 µs of CPU per
-        // call, effect-chittyid 75 → 235 µs, back to normal after ~3 000 calls), so rounds after
-        // one measured the recovery from the bench's own collection, not the client.
+        // No forced collection before a round: a full `gc()` while no call is in flight slows the
+        // next few thousand calls of every client (at c=64 on the canned server: raw undici 45 → 85
+        // µs of CPU per call, effect-chittyid 75 → 235 µs, back to normal after ~3 000 calls; it
+        // shows as deoptimizations, "wrong map", in --trace-deopt), so rounds after one measured
+        // the recovery from the bench's own collection, not the client. No service does that.
         const cpuBefore = processCpuUs(server.pid)
         rounds.get(contender.name)!.push(await round(contender, calls, concurrency))
         const cpuAfter = processCpuUs(server.pid)
