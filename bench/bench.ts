@@ -7,9 +7,11 @@
  *    64. Contenders: raw-undici (the floor), raw-fetch, effect-chittyid (`IdService.mint`, full live
  *    stack over `effect-chittyid/node`'s client), cockatiel and opossum (retry + breaker around
  *    undici), and the same two with the library's checks of the answer (`+ decode`: Schema decode, ID
- *    parse, match with the request); more transports in the full run. Warm-up, then rounds in
- *    shifting orders (a different neighbour before each contender each round); median and p99 latency over every call, median throughput over the rounds,
- *    client CPU per call (`clientCpuUs`), the server process's CPU per call (`serverCpuUs`, Linux),
+ *    parse, match with the request); more transports in the full run. Each contender runs in a
+ *    process of its own (`contender.ts`), asked for one round at a time. Warm-up, then rounds in a
+ *    different order each round; median and p99 latency over every call, median throughput over the
+ *    rounds, client CPU per call (`clientCpuUs`: the contender's process, its collections included),
+ *    the server process's CPU per call (`serverCpuUs`, Linux),
  *    ratios to raw-undici against the same server. Rows carry `server: "reference" | "canned"`.
  * 2. validate: service call vs cache hit, and a locally rejected ID (in process, per call).
  * 3. the open breaker: time to reject a mint, and the requests the server saw meanwhile (0).
@@ -22,14 +24,14 @@
  * Flags: `--json` (one JSON object on stdout, progress on stderr), `--quick` (about one and a half minutes on a
  * 2-core machine), `--only a,b` (contenders by name, for profiling).
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Canned from "./lib/canned.ts"
-import * as Contenders from "./lib/contenders.ts"
-import { type Contender, type Round, round } from "./lib/harness.ts"
+import type { Round } from "./lib/harness.ts"
 import { library } from "./lib/library.ts"
 import * as Micro from "./lib/micro.ts"
 import { pipeline } from "./lib/pipeline.ts"
+import * as Remote from "./lib/remote.ts"
 import * as Report from "./lib/report.ts"
+import * as Roster from "./lib/roster.ts"
 import * as ServerProcess from "./lib/server.ts"
 import { machine, processCpuUs, type Result, type ServerKind, summarize } from "./lib/stats.ts"
 
@@ -44,7 +46,7 @@ const sizes = quick
     rounds: 3,
     // rounds long enough that a collection landing in one is paid for by the calls that made it
     warmup: 500,
-    serverWarmup: 3_000,
+    processWarmup: 4_000,
     calls: { 1: 1_000, 16: 1_500, 64: 4_000 } as Record<number, number>,
     pipeline: { small: 2_500, large: 10_000, concurrency: 64 },
     validate: { ids: 300, hitPasses: 40 },
@@ -54,7 +56,7 @@ const sizes = quick
   : {
     rounds: 5,
     warmup: 500,
-    serverWarmup: 5_000,
+    processWarmup: 6_000,
     calls: { 1: 1_000, 16: 2_000, 64: 4_000 } as Record<number, number>,
     pipeline: { small: 25_000, large: 100_000, concurrency: 64 },
     validate: { ids: 2_000, hitPasses: 50 },
@@ -76,59 +78,32 @@ interface Target {
   readonly pid: number
 }
 
-const makeContenders = async (server: Target): Promise<Array<Contender>> => {
-  const all: Array<() => Promise<Contender> | Contender> = [
-    () => Contenders.raw("raw-undici", Contenders.undiciSend, server),
-    () => Contenders.raw("raw-fetch", Contenders.fetchSend, server),
-    () => Contenders.effectChittyId("effect-chittyid", server),
-    () => Contenders.cockatiel("cockatiel", Contenders.undiciSend, server),
-    () => Contenders.cockatiel("cockatiel + decode", Contenders.undiciSendDecoded, server),
-    () => Contenders.opossum("opossum", Contenders.undiciSend, server),
-    () => Contenders.opossum("opossum + decode", Contenders.undiciSendDecoded, server)
-  ]
-  const extras: Array<() => Promise<Contender> | Contender> = [
-    () => Contenders.effectChittyIdPromise("effect-chittyid (runPromise)", server),
-    () => Contenders.effectPlatform("@effect/platform HttpClient", server),
-    () =>
-      Contenders.effectChittyId(
-        "effect-chittyid (NodeHttpClient.layerUndici)",
-        server,
-        NodeHttpClient.layerUndici
-      ),
-    () => Contenders.effectChittyId("effect-chittyid (node:http keep-alive)", server, Contenders.nodeHttpKeepAlive),
-    () => Contenders.cockatiel("cockatiel (fetch)", Contenders.fetchSend, server),
-    () => Contenders.opossum("opossum (fetch)", Contenders.fetchSend, server)
-  ]
-  const made: Array<Contender> = []
-  for (const make of sizes.extras || only !== undefined ? [...all, ...extras] : all) {
-    const contender = await make()
-    if (only === undefined || only.has(contender.name)) made.push(contender)
-    else await contender.close()
-  }
-  return made
-}
-
 /**
- * The round with the collection of the young garbage it left (a minor GC, its CPU added to the
- * round's): each contender pays for what it allocated, not the one after it. A minor collection
- * leaves the old generation (and the code) alone, so unlike a full `gc()` it does not slow the next
- * round.
+ * The contenders of this run, each started in a process of its own (`contender.ts`) against
+ * `server`: a client's CPU per call is then its own process's, and no client's garbage is collected
+ * in another's round (in one shared process the library's c=64 canned CPU went 69 → 90 µs per call
+ * with raw-fetch beside it, and the others moved too).
  */
-const withOwnGarbage = (measured: Round): Round => {
-  const before = process.cpuUsage()
-  globalThis.gc?.({ type: "minor" })
-  const used = process.cpuUsage(before)
-  return { ...measured, cpuUs: measured.cpuUs + used.user + used.system }
+const startContenders = async (server: Target): Promise<Array<Remote.Remote>> => {
+  const names = [...Roster.main, ...(sizes.extras || only !== undefined ? Roster.extras : [])]
+    .map(([name]) => name)
+    .filter((name) => only === undefined || only.has(name))
+  const started: Array<Remote.Remote> = []
+  try {
+    for (const name of names) started.push(await Remote.start(name, server))
+  } catch (error) {
+    await Promise.all(started.map((contender) => contender.close()))
+    throw error
+  }
+  return started
 }
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b))
 
 /**
  * The `k`-th contender to run in round `r` of `n`: each round starts elsewhere and steps through the
- * list by a different stride (coprime with `n`), so a contender follows a different one each round.
- * With one stride, every contender always ran right after the same neighbour and paid for its
- * garbage: effect-chittyid ran after raw-fetch, whose collections (fetch allocates several times what
- * undici does) landed in effect-chittyid's rounds.
+ * list by a different stride (coprime with `n`), so a contender follows a different one each round
+ * (the server and the machine carry some state from one round to the next).
  */
 const orderOf = (r: number, k: number, n: number): number => {
   const strides = Array.from({ length: n }, (_, i) => i + 1).filter((s) => s < n && gcd(s, n) === 1)
@@ -138,7 +113,7 @@ const orderOf = (r: number, k: number, n: number): number => {
 
 const mintBench = async (
   server: Target,
-  contenders: ReadonlyArray<Contender>,
+  contenders: ReadonlyArray<Remote.Remote>,
   reset: () => Promise<void>
 ) => {
   const results: Array<Result & { readonly firstError?: string }> = []
@@ -146,7 +121,7 @@ const mintBench = async (
     await reset()
     const calls = sizes.calls[concurrency]!
     log(`mint @${concurrency} (${server.kind} server): warm-up`)
-    for (const contender of contenders) await round(contender, sizes.warmup, concurrency)
+    for (const contender of contenders) await contender.round(sizes.warmup, concurrency)
     const rounds = new Map<string, Array<Round>>(contenders.map((c) => [c.name, []]))
     const serverCpu = new Map<string, number | undefined>(contenders.map((c) => [c.name, 0]))
     for (let r = 0; r < sizes.rounds; r++) {
@@ -154,12 +129,12 @@ const mintBench = async (
       for (let k = 0; k < contenders.length; k++) {
         const contender = contenders[orderOf(r, k, contenders.length)]!
         // No forced collection before a round: a full `gc()` while no call is in flight slows the
-        // next few thousand calls of every client (at c=64 on the canned server: raw undici 45 → 85
-        // µs of CPU per call, effect-chittyid 75 → 235 µs, back to normal after ~3 000 calls; it
-        // shows as deoptimizations, "wrong map", in --trace-deopt), so rounds after one measured
-        // the recovery from the bench's own collection, not the client. No service does that.
+        // next few thousand calls of a client (at c=64 on the canned server: raw undici 45 → 85 µs
+        // of CPU per call, effect-chittyid 75 → 235 µs, back to normal after ~3 000 calls; it shows
+        // as deoptimizations, "wrong map", in --trace-deopt), so rounds after one measured the
+        // recovery from the bench's own collection, not the client. No service does that.
         const cpuBefore = processCpuUs(server.pid)
-        rounds.get(contender.name)!.push(withOwnGarbage(await round(contender, calls, concurrency)))
+        rounds.get(contender.name)!.push(await contender.round(calls, concurrency))
         const cpuAfter = processCpuUs(server.pid)
         const sum = serverCpu.get(contender.name)
         serverCpu.set(
@@ -187,15 +162,14 @@ const mintBench = async (
 
 /** The mint rows against one server: its contenders made, measured and closed. */
 const mintRows = async (server: Target, reset: () => Promise<void>) => {
-  const contenders = await makeContenders(server)
+  const contenders = await startContenders(server)
   try {
-    // The server's own JIT warms up first: its CPU per request at the first concurrency would
-    // otherwise carry its compilation (a few hundred warm-up calls per contender are not enough).
-    const first = contenders[0]
-    if (first !== undefined) {
-      log(`${server.kind} server: warm-up (${sizes.serverWarmup} calls)`)
-      await round(first, sizes.serverWarmup, 1)
-    }
+    // Every contender's process, and the server, warm up first: JIT-compiling a client is part of
+    // its start, not of its CPU per call, and a fresh process needs thousands of calls to get there
+    // (effect-chittyid's canned c=1 CPU was ~200 µs a call after 2 000 calls in its process, ~140
+    // after 5 000; raw undici ~148, then ~117). The server's own compilation goes with the first.
+    log(`${server.kind} server: warm-up (${sizes.processWarmup} calls per contender)`)
+    for (const contender of contenders) await contender.round(sizes.processWarmup, 16)
     return await mintBench(server, contenders, reset)
   } finally {
     for (const contender of contenders) await contender.close()

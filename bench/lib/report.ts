@@ -216,7 +216,8 @@ export const table = (report: Report): string => {
     }: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, Node ${m.node}, ${m.platform}`,
     `The library measured: ${description[report.library]}.`,
     "Servers in separate processes on 127.0.0.1: the reference server (no faults) and a canned node:http one;",
-    "every client keep-alive, same request. Ratios are to raw-undici against the same server.",
+    "every client in a process of its own (client CPU: that process's), keep-alive, same request.",
+    "Ratios are to raw-undici against the same server.",
     ""
   )
   const nameWidth = Math.max(12, ...report.results.map((r) => r.name.length)) + 2
