@@ -21,7 +21,7 @@
  * from `dist/` (tsc output, like the other contenders' published JS), the reference server too (its
  * `dist/bin/serve.js`); see `lib/library.ts`. The report's header says which.
  *
- * Flags: `--json` (one JSON object on stdout, progress on stderr), `--quick` (about one and a half minutes on a
+ * Flags: `--json` (one JSON object on stdout, progress on stderr), `--quick` (about two minutes on a
  * 2-core machine), `--only a,b` (contenders by name, for profiling).
  */
 import * as Canned from "./lib/canned.ts"
