@@ -44,9 +44,9 @@ const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? "").split(",")) : 
 const sizes = quick
   ? {
     rounds: 3,
-    // rounds long enough that a collection landing in one is paid for by the calls that made it
     warmup: 500,
     processWarmup: 4_000,
+    // rounds long enough that no single collection decides a round's CPU figure
     calls: { 1: 1_000, 16: 1_500, 64: 4_000 } as Record<number, number>,
     pipeline: { small: 2_500, large: 10_000, concurrency: 64 },
     validate: { ids: 300, hitPasses: 40 },
