@@ -246,7 +246,7 @@ const moveTo = (
     phase,
     epoch: machine.epoch + 1,
     trips,
-    counters: { ...machine.counters, [counter]: machine.counters[counter] + 1 },
+    counters: bump(machine.counters, counter),
     transition
   }
 }
@@ -308,15 +308,6 @@ export const advance = (machine: Machine, now: number): Machine =>
 
 // The machine and its counters are rebuilt field by field (not spread): every call admits and
 // completes once, and an object literal of a known shape is several times cheaper than a spread.
-const withCounters = (machine: Machine, counters: Counters): Machine => ({
-  settings: machine.settings,
-  phase: machine.phase,
-  epoch: machine.epoch,
-  trips: machine.trips,
-  counters,
-  transition: machine.transition
-})
-
 const withPhase = (machine: Machine, phase: Phase, counters: Counters = machine.counters): Machine => ({
   settings: machine.settings,
   phase,
@@ -325,6 +316,8 @@ const withPhase = (machine: Machine, phase: Phase, counters: Counters = machine.
   counters,
   transition: machine.transition
 })
+
+const withCounters = (machine: Machine, counters: Counters): Machine => withPhase(machine, machine.phase, counters)
 
 /** The counters with `field` one higher (and `slowCalls` too when `slow`). */
 const bump = (c: Counters, field: keyof Counters, slow = false): Counters => ({
@@ -435,7 +428,7 @@ export const complete = (machine: Machine, ticket: Ticket, outcome: Outcome, now
       return reason === undefined ? next : open(next, reason, now)
     }
     case "HalfOpen": {
-      const released: Machine = { ...current, phase: { ...phase, probesInFlight: phase.probesInFlight - 1 } }
+      const released = withPhase(current, { ...phase, probesInFlight: phase.probesInFlight - 1 })
       if (!counted) return released
       if (outcome === "failure") return open(released, "ProbeFailed", now)
       if (slow) return open(released, "SlowProbe", now)
@@ -609,7 +602,7 @@ export const admitShared = (
   if (current.phase._tag === "HalfOpen" && view._tag === "Probing" && view.until > now) {
     return [
       current.phase.rejection,
-      withCounters(current, { ...current.counters, rejected: current.counters.rejected + 1 })
+      withCounters(current, bump(current.counters, "rejected"))
     ]
   }
   return admit(current, now)
