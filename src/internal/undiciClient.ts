@@ -262,11 +262,15 @@ class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
     readonly onFailure: (failure: TransportFailure) => Effect.Effect<A, E>
   ) {}
 
-  private finish(effect: Effect.Effect<A, E>): void {
-    if (this.done) return
+  /** Marks the exchange done and clears its timer; `false` when it was done already. */
+  private settle(): boolean {
+    if (this.done) return false
     this.done = true
     if (this.timer !== undefined) clearTimeout(this.timer)
-    this.resume(effect)
+    return true
+  }
+  private finish(effect: Effect.Effect<A, E>): void {
+    if (this.settle()) this.resume(effect)
   }
   /** Ends the request: through undici's abort once it has a connection (which destroys it). */
   private stop(error: Error): void {
@@ -321,10 +325,7 @@ class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
   }
   /** The fiber was interrupted. */
   interrupt(): void {
-    if (this.done) return
-    this.done = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.stop(new Error("interrupted"))
+    if (this.settle()) this.stop(new Error("interrupted"))
   }
 }
 
