@@ -5,15 +5,13 @@
  * --cpu-prof --import tsx bench/profile.ts 20000 64`.
  */
 import * as Canned from "./lib/canned.ts"
-import * as Contenders from "./lib/contenders.ts"
 import { round } from "./lib/harness.ts"
+import * as Roster from "./lib/roster.ts"
 
 const calls = Number(process.argv[2] ?? 5000)
 const concurrency = Number(process.argv[3] ?? 1)
 const canned = await Canned.start()
-const contender = process.argv[4] === "raw"
-  ? Contenders.raw("raw-undici", Contenders.undiciSend, canned)
-  : await Contenders.effectChittyId("effect-chittyid", canned)
+const contender = await Roster.make(process.argv[4] === "raw" ? "raw-undici" : "effect-chittyid", canned)
 await round(contender, 500, concurrency)
 const measured = await round(contender, calls, concurrency)
 const sorted = Float64Array.from(measured.latencies).sort()
