@@ -22,6 +22,9 @@ import {
 } from "effect"
 import type * as http from "node:http"
 import * as net from "node:net"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
+import type * as Undici from "undici"
 import { type Handler, hostileServer, hugeBody, stalledBody } from "../bench/lib/hostileServer.ts"
 import * as Api from "../src/Api.ts"
 import * as ChittyId from "../src/ChittyId.ts"
@@ -181,6 +184,91 @@ describe("Node.makeHttpClient (lean undici)", () => {
       expect(seen[0]?.headers["content-type"]).toBe("application/json")
       expect(seen[0]?.body).toBe("{\"entityType\":\"P\"}")
       expect(seen[0]?.headers["traceparent"]).toBe(`00-${span.traceId}-${span.spanId}-01`)
+    }))
+})
+
+/** A full collection, for the tests below that check what a finished exchange still holds. */
+const collectGarbage = (): void => {
+  v8.setFlagsFromString("--expose-gc")
+  const gc: unknown = vm.runInNewContext("gc")
+  if (typeof gc !== "function") throw new Error("no gc function after --expose-gc")
+  gc()
+}
+
+/**
+ * A dispatcher that answers `{"ok":true}` on the next macrotask and keeps every handler it was given,
+ * as a connection's bookkeeping or Effect's interruption handler may keep one after its request.
+ */
+const keepingDispatcher = () => {
+  const handlers: Array<Undici.Dispatcher.DispatchHandler> = []
+  const dispatcher = {
+    dispatch: (_options: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandler) => {
+      handlers.push(handler)
+      setImmediate(() => {
+        const body = Buffer.from("{\"ok\":true}")
+        handler.onConnect?.(() => {})
+        handler.onHeaders?.(200, [Buffer.from("content-length"), Buffer.from(String(body.length))], () => {}, "OK")
+        handler.onData?.(body)
+        handler.onComplete?.([])
+      })
+      return true
+    }
+  }
+  return { dispatcher: dispatcher as unknown as Undici.Dispatcher, handlers }
+}
+
+const request = new UndiciClient.DispatchRequest("http://127.0.0.1:1", "/x", "GET", {}, null)
+const limits = new UndiciClient.RequestLimits(0, 1024)
+
+/**
+ * An exchange through `dispatcher` whose answer callback holds an object of its own (the only
+ * reference to it), and a weak reference to that object.
+ */
+const exchangeHolding = (dispatcher: Undici.Dispatcher) => {
+  const held = { payload: Array.from({ length: 1000 }, (_, i) => i) }
+  return {
+    weak: new WeakRef(held),
+    exchange: UndiciClient.exchange(
+      dispatcher,
+      request,
+      limits,
+      (status, _raw, body) =>
+        Effect.succeed(`${status} ${typeof body === "string" ? body : "too large"} ${held.payload.length}`),
+      (failure) => Effect.fail(failure)
+    )
+  }
+}
+
+describe("UndiciClient.exchange", () => {
+  it.live("a finished exchange lets go of its callbacks and of what they hold, though its handler is kept", () =>
+    Effect.gen(function*() {
+      const { dispatcher, handlers } = keepingDispatcher()
+      // the effect (its exchange inside) and the handler stay referenced here; what the answer
+      // callback held must not
+      const { exchange, weak } = exchangeHolding(dispatcher)
+      const answered = yield* exchange
+      expect(answered).toBe("200 {\"ok\":true} 1000")
+      // (a WeakRef's target is kept until the job that made it ends)
+      yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+      collectGarbage()
+      expect(handlers).toHaveLength(1)
+      expect(weak.deref()).toBeUndefined()
+    }))
+
+  it.live("the exchange effect is sent once: run again, it dies rather than send a second request", () =>
+    Effect.gen(function*() {
+      const { dispatcher, handlers } = keepingDispatcher()
+      const once = UndiciClient.exchange(
+        dispatcher,
+        request,
+        limits,
+        (status) => Effect.succeed(status),
+        (failure) => Effect.fail(failure)
+      )
+      expect(yield* once).toBe(200)
+      const again = yield* Effect.exit(once)
+      expect(Exit.isFailure(again) && Cause.isDie(again.cause)).toBe(true)
+      expect(handlers).toHaveLength(1)
     }))
 })
 

@@ -17,6 +17,7 @@ import * as ChittyId from "../ChittyId.ts"
 import { HealthMonitor } from "../HealthMonitor.ts"
 import type * as IdService from "../IdService.ts"
 import { IdServiceBreakers, IdServiceClient } from "../IdServiceClient.ts"
+import type * as IdServiceClientModule from "../IdServiceClient.ts"
 import { IdServiceConfig } from "../IdServiceConfig.ts"
 import * as IdServiceError from "../IdServiceError.ts"
 import * as Observability from "../Observability.ts"
@@ -30,6 +31,20 @@ import * as MintRequest from "./mintRequest.ts"
 import * as Tracing from "./tracing.ts"
 
 const newIdempotencyKey = (): string => crypto.randomUUID()
+
+/**
+ * The call handed to the client: made with `new`, as what lives as long as a call is (see
+ * "Allocation sites" in `undiciClient.ts`).
+ */
+class MintCall implements IdServiceClientModule.MintCall {
+  constructor(
+    readonly body: string,
+    readonly urlParams: Readonly<Record<string, string>>,
+    readonly idempotencyKey: string,
+    readonly acceptFallback: boolean,
+    readonly span: Tracer.AnySpan | undefined
+  ) {}
+}
 
 // Spans are made with `captureStackTrace: false`: the frame Effect would capture is always this file's
 // own call of `withSpan` (useless to a user), and capturing it costs an `Error` per call.
@@ -132,7 +147,7 @@ export const make: Effect.Effect<
             span?.attribute("error.type", error._tag)
             return Effect.fail(withKey(error))
           }
-          const send = client.mint({ body: call.body, urlParams: call.urlParams, idempotencyKey, acceptFallback, span })
+          const send = client.mint(new MintCall(call.body, call.urlParams, idempotencyKey, acceptFallback, span))
           return Effect.matchEffect(
             mintPermit === MintRateLimit.unlimited ? send : Effect.zipRight(mintPermit, send),
             {

@@ -287,7 +287,8 @@ export const make = (
     ): Effect.Effect<A, IdServiceError.IdServiceError> =>
       breakers[operation].withAdmission(({ probe }) =>
         Effect.clockWith((clock) => {
-          const deadline = { at: clock.unsafeCurrentTimeMillis() + overallTimeout, onTimeout: overall[endpoint] }
+          // made with `new`, as what lives as long as a call is: see "Allocation sites" in `undiciClient.ts`
+          const deadline = new Transport.Deadline(clock.unsafeCurrentTimeMillis() + overallTimeout, overall[endpoint])
           const attempts = instrument(endpoint, (onStatus) => attempt(deadline, onStatus))
           return probe ? attempts : Retry.retry(attempts, retryPolicies[endpoint])
         })

@@ -67,10 +67,12 @@ export interface MintAnswer {
  * The end of the whole logical call (epoch ms, by `Clock`) and what to fail with once it is reached:
  * an attempt's timeout is cut to the time left, so one timer bounds both the attempt and the call.
  */
-export interface Deadline {
-  readonly at: number
-  /** `requestSent`: `false` when the deadline passed before this attempt sent anything. */
-  readonly onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout
+export class Deadline {
+  constructor(
+    readonly at: number,
+    /** `requestSent`: `false` when the deadline passed before this attempt sent anything. */
+    readonly onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout
+  ) {}
 }
 
 /** Options of {@link make}. */
@@ -353,33 +355,54 @@ const answerOf = <A>(
 /** Reads a header of an answer (lower-case name). */
 type HeaderOf = (name: string) => string | undefined
 
+// What lives as long as an attempt is made with `new`, not as an object literal: see "Allocation
+// sites" in `undiciClient.ts`.
+
 /** What an attempt sends, for either way of sending it. */
-interface Outgoing {
-  readonly method: "GET" | "POST"
-  /** The path on the service, without query. */
-  readonly path: string
-  readonly urlParams?: Readonly<Record<string, string>> | undefined
-  /** Headers beyond the transport's own (`Accept`, `Authorization`, `Content-Type`). */
-  readonly headers?: Readonly<Record<string, string>> | undefined
-  /** A JSON body, already encoded. */
-  readonly body?: string | undefined
-  readonly authorized: boolean
+class Outgoing {
+  constructor(
+    readonly method: "GET" | "POST",
+    /** The path on the service, without query. */
+    readonly path: string,
+    readonly authorized: boolean,
+    /** A JSON body, already encoded. */
+    readonly body?: string | undefined,
+    readonly urlParams?: Readonly<Record<string, string>> | undefined,
+    /** Sent as `Idempotency-Key`. */
+    readonly idempotencyKey?: string | undefined
+  ) {}
 }
 
 /** One attempt to make: what to send, how to decode the answer, its time, who is told of its headers. */
-interface Attempt<A> {
-  readonly endpoint: Endpoint
-  readonly outgoing: Outgoing
-  readonly decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>
-  readonly timeout: Duration.Duration
-  readonly deadline?: Deadline | undefined
-  /** Told of every answer (its status, its headers) before its body is read. */
-  readonly onResponse?: ((status: number, header: HeaderOf) => void) | undefined
-  /**
-   * The span of the call, sent as `traceparent` and the parent of any span the `HttpClient` makes;
-   * the fiber's current span when absent.
-   */
-  readonly span?: Tracer.AnySpan | undefined
+class Attempt<A> {
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly outgoing: Outgoing,
+    readonly decode: (u: unknown) => Either.Either<A, ParseResult.ParseError>,
+    readonly timeout: Duration.Duration,
+    readonly deadline: Deadline | undefined,
+    /** Told of every answer (its status, its headers) before its body is read. */
+    readonly onResponse: ((status: number, header: HeaderOf) => void) | undefined,
+    /**
+     * The span of the call, sent as `traceparent` and the parent of any span the `HttpClient` makes;
+     * the fiber's current span when absent.
+     */
+    readonly span: Tracer.AnySpan | undefined
+  ) {}
+}
+
+/** An attempt's timer, and what its firing means. */
+class AttemptWindow {
+  constructor(
+    readonly ms: number,
+    readonly onTimeout: (requestSent: boolean) => IdServiceError.RequestTimeout
+  ) {}
+}
+
+/** The headers of a request sent straight through the lean client's pool. */
+class DirectHeaders {
+  [name: string]: string
+  accept = "application/json"
 }
 
 /** Builds the transport over the `HttpClient` in context. */
@@ -414,7 +437,7 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       onNone: () => undefined,
       onSome: (token) => `Bearer ${Redacted.value(token)}`
     })
-    const limits = (timeoutMs: number) => ({ timeoutMs, maxResponseBytes: config.maxResponseBytes })
+    const limits = (timeoutMs: number) => new UndiciClient.RequestLimits(timeoutMs, config.maxResponseBytes)
 
     /**
      * The attempt's timer and what its firing means, at `now`: its own timeout, or what is left of
@@ -434,12 +457,12 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
           scope: "attempt",
           requestSent
         })
-      if (deadline === undefined) return { ms: timeoutMs, onTimeout: attemptTimeout }
+      if (deadline === undefined) return new AttemptWindow(timeoutMs, attemptTimeout)
       const left = deadline.at - now
       if (left <= 0) return undefined
       return left < timeoutMs
-        ? { ms: left, onTimeout: deadline.onTimeout }
-        : { ms: timeoutMs, onTimeout: attemptTimeout }
+        ? new AttemptWindow(left, deadline.onTimeout)
+        : new AttemptWindow(timeoutMs, attemptTimeout)
     }
 
     /** One attempt straight through the lean client's pool. */
@@ -459,23 +482,23 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
         if (attempt === undefined) return Effect.fail(deadline!.onTimeout(false))
         const traceparent = UndiciClient.traceparentOf(fiber, span)
         // set one by one, not spread from templates: cheaper on every attempt
-        const headers: Record<string, string> = { accept: "application/json" }
+        const headers = new DirectHeaders()
         if (outgoing.authorized && authorization !== undefined) headers.authorization = authorization
-        for (const name in outgoing.headers) headers[name] = outgoing.headers[name]!
+        if (outgoing.idempotencyKey !== undefined) headers[Api.idempotencyKeyHeader] = outgoing.idempotencyKey
         if (outgoing.body !== undefined) headers["content-type"] = "application/json"
         if (traceparent !== undefined) headers.traceparent = traceparent
         return UndiciClient.exchange<A, IdServiceError.IdServiceError>(
           target.client.dispatcher,
-          {
-            origin: target.origin,
-            path: UndiciClient.pathWithParams(
+          new UndiciClient.DispatchRequest(
+            target.origin,
+            UndiciClient.pathWithParams(
               target.prefix + outgoing.path,
               outgoing.urlParams === undefined ? [] : Object.entries(outgoing.urlParams)
             ),
-            method: outgoing.method,
+            outgoing.method,
             headers,
-            body: outgoing.body ?? null
-          },
+            outgoing.body ?? null
+          ),
           limits(attempt.ms),
           (status, raw, body) => {
             onResponse?.(status, (name) => UndiciClient.headerValue(raw, name))
@@ -510,7 +533,9 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
     ): Effect.Effect<A, IdServiceError.IdServiceError> => {
       const request = HttpClientRequest.make(outgoing.method)(`${config.url}${outgoing.path}`, {
         ...(outgoing.urlParams === undefined ? {} : { urlParams: outgoing.urlParams }),
-        headers: outgoing.headers === undefined ? accept : { ...accept, ...outgoing.headers },
+        headers: outgoing.idempotencyKey === undefined
+          ? accept
+          : { ...accept, [Api.idempotencyKeyHeader]: outgoing.idempotencyKey },
         ...(outgoing.body === undefined ? {} : { body: jsonBody(outgoing.body) })
       })
       const execute = span === undefined
@@ -570,47 +595,48 @@ export const make = (options: Options): Effect.Effect<Transport, never, HttpClie
       // put beside the body by the decoder: no step after the attempt.
       let keyEchoed = false
       let replayed = false
-      return send<MintAnswer>({
-        endpoint: "mint",
-        outgoing: {
-          method: "POST",
-          path: Api.paths.mint,
-          urlParams: call.urlParams,
-          headers: { [Api.idempotencyKeyHeader]: call.idempotencyKey },
-          body: call.body,
-          authorized: true
-        },
-        decode: (u) => Either.map(decoders.mint(u), (body) => ({ body, keyEchoed, replayed })),
-        timeout: config.requestTimeout,
-        deadline,
-        span: call.span,
-        onResponse: (status, header) => {
-          onStatus?.(status)
-          keyEchoed = header(Api.idempotencyKeyEchoHeader) === call.idempotencyKey
-          replayed = header(Api.idempotentReplayedHeader) === "true"
-        }
-      })
+      return send<MintAnswer>(
+        new Attempt(
+          "mint",
+          new Outgoing("POST", Api.paths.mint, true, call.body, call.urlParams, call.idempotencyKey),
+          (u) => Either.map(decoders.mint(u), (body) => ({ body, keyEchoed, replayed })),
+          config.requestTimeout,
+          deadline,
+          (status, header) => {
+            onStatus?.(status)
+            keyEchoed = header(Api.idempotencyKeyEchoHeader) === call.idempotencyKey
+            replayed = header(Api.idempotentReplayedHeader) === "true"
+          },
+          call.span
+        )
+      )
     }
 
     const validate = (id: string, deadline?: Deadline, onStatus?: OnStatus, span?: Tracer.AnySpan) =>
-      send({
-        endpoint: "validate",
-        outgoing: { method: "POST", path: Api.paths.validate, body: JSON.stringify({ id }), authorized: true },
-        decode: decoders.validate,
-        timeout: config.requestTimeout,
-        deadline,
-        onResponse: onStatus,
-        span
-      })
+      send(
+        new Attempt(
+          "validate",
+          new Outgoing("POST", Api.paths.validate, true, JSON.stringify({ id })),
+          decoders.validate,
+          config.requestTimeout,
+          deadline,
+          onStatus,
+          span
+        )
+      )
 
     const health = (timeout?: Duration.Duration, onStatus?: OnStatus) =>
-      send({
-        endpoint: "health",
-        outgoing: { method: "GET", path: Api.paths.health, authorized: false },
-        decode: decoders.health,
-        timeout: timeout ?? config.health.timeout,
-        onResponse: onStatus
-      })
+      send(
+        new Attempt(
+          "health",
+          new Outgoing("GET", Api.paths.health, false),
+          decoders.health,
+          timeout ?? config.health.timeout,
+          undefined,
+          onStatus,
+          undefined
+        )
+      )
 
     return { mint, validate, health } satisfies Transport
   })

@@ -6,6 +6,16 @@
  * its connection in the keep-alive pool). No `AbortController`, no `new URL`, no finalization
  * registry, no span of its own: the caller's span is propagated as `traceparent`.
  *
+ * Allocation sites. V8 counts how many of an object literal's objects survive a young-generation
+ * collection and, past a threshold, allocates that literal's objects in the old generation from then
+ * on ("pretenuring"). When such an object dies, whatever young objects it points to are kept by the
+ * next collections as if alive, and promoted: under load the whole object graph of each request
+ * was copied and promoted, and garbage collection cost more than the rest of the client (see
+ * docs/performance.md, "Fifth round"). So on the request path:
+ * - what lives as long as a request is made with `new` (no allocation site is tracked for it);
+ * - the exchange, which `Effect.async` keeps (Effect's own interruption handler is a literal), lets
+ *   go of the request's objects once done.
+ *
  * @internal
  */
 import * as Cookies from "@effect/platform/Cookies"
@@ -30,6 +40,11 @@ import type * as Undici from "undici"
 export interface Limits {
   readonly timeoutMs: number
   readonly maxResponseBytes: number
+}
+
+/** {@link Limits} as made for each request (with `new`: see "Allocation sites" above). */
+export class RequestLimits implements Limits {
+  constructor(readonly timeoutMs: number, readonly maxResponseBytes: number) {}
 }
 
 /**
@@ -181,13 +196,24 @@ const lengthOf = (raw: ReadonlyArray<Buffer | string>): number | undefined => {
   return undefined
 }
 
-/** A request as undici's `dispatch` takes it: origin, path with its query, headers and body. */
-export interface Outgoing {
-  readonly origin: string
-  readonly path: string
-  readonly method: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string | Uint8Array | null
+/**
+ * A request as undici's `dispatch` takes it: origin, path with its query, headers and body. The
+ * exchange's own timer bounds it, so undici's header and body timers are off.
+ *
+ * Made with `new`, as every object that lives as long as a request is (see "Allocation sites" in
+ * this module's notes): V8 tracks an object literal's allocation site, and may start allocating a
+ * site's objects in the old generation.
+ */
+export class DispatchRequest implements Undici.Dispatcher.DispatchOptions {
+  readonly headersTimeout = 0
+  readonly bodyTimeout = 0
+  constructor(
+    readonly origin: string,
+    readonly path: string,
+    readonly method: Undici.Dispatcher.HttpMethod,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly body: string | Uint8Array | null
+  ) {}
 }
 
 /** The answer's header lines as undici gives them: name, value, name, value… */
@@ -215,35 +241,28 @@ export const headerValue = (raw: RawHeaders, name: string): string | undefined =
  * read resumes with `onFailure`. Both are called once, on the event loop, and return the effect the
  * fiber goes on with. The one timer (`limits.timeoutMs`, `0`: none) bounds the whole exchange;
  * interruption and the timer end the request through undici's own abort.
+ *
+ * The effect is this one exchange, sent when it is run: build it where it runs (each run of the
+ * callers' effects builds its own). Run a second time, it dies.
  */
 export const exchange = <A, E>(
   dispatcher: Undici.Dispatcher,
-  outgoing: Outgoing,
+  request: DispatchRequest,
   limits: Limits,
   onAnswer: (status: number, rawHeaders: RawHeaders, body: string | BodyTooLarge) => Effect.Effect<A, E>,
   onFailure: (failure: TransportFailure) => Effect.Effect<A, E>
-): Effect.Effect<A, E> =>
-  Effect.async<A, E>((resume) => {
-    const exchange = new Exchange(resume, limits, onAnswer, onFailure)
-    if (limits.timeoutMs > 0) exchange.timer = setTimeout(timedOut, limits.timeoutMs, exchange)
-    dispatcher.dispatch({
-      origin: outgoing.origin,
-      path: outgoing.path,
-      method: outgoing.method as Undici.Dispatcher.HttpMethod,
-      headers: outgoing.headers,
-      body: outgoing.body,
-      // the attempt's own timer bounds the exchange; undici's stay as a backstop
-      headersTimeout: 0,
-      bodyTimeout: 0
-    }, exchange)
-    return Effect.sync(() => exchange.interrupt())
-  })
+): Effect.Effect<A, E> => Effect.async<A, E>(new Exchange(dispatcher, request, limits, onAnswer, onFailure).start)
 
-const timedOut = (exchange: { timeout(): void }): void => exchange.timeout()
+const noHeaders: RawHeaders = []
 
 /**
  * One exchange's state and undici's handler of it: methods on one object per request rather than a
  * closure per callback. It resumes the fiber once, with the answer or the failure, whichever first.
+ *
+ * It is also all that `Effect.async` keeps of the request (its register is `start`, its canceler
+ * calls `interrupt`), and it lets go of the request, the callbacks and the answer once done: an
+ * object that outlives the request and still points here then holds only this shell (see
+ * "Allocation sites" in this module's notes).
  */
 class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
   done = false
@@ -252,36 +271,76 @@ class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
   pending: Error | undefined = undefined
   timer: ReturnType<typeof setTimeout> | undefined = undefined
   status = 0
-  rawHeaders: RawHeaders = []
-  chunks: Array<Buffer> = []
+  rawHeaders: RawHeaders = noHeaders
+  /** The body's first chunk; the later ones, with it, in `chunks` (most answers come in one). */
+  first: Buffer | undefined = undefined
+  chunks: Array<Buffer> | undefined = undefined
   size = 0
+  resume: ((effect: Effect.Effect<A, E>) => void) | undefined = undefined
   constructor(
-    readonly resume: (effect: Effect.Effect<A, E>) => void,
+    private dispatcher: Undici.Dispatcher | undefined,
+    private request: DispatchRequest | undefined,
     readonly limits: Limits,
-    readonly onAnswer: (status: number, rawHeaders: RawHeaders, body: string | BodyTooLarge) => Effect.Effect<A, E>,
-    readonly onFailure: (failure: TransportFailure) => Effect.Effect<A, E>
+    private onAnswer:
+      | ((status: number, rawHeaders: RawHeaders, body: string | BodyTooLarge) => Effect.Effect<A, E>)
+      | undefined,
+    private onFailure: ((failure: TransportFailure) => Effect.Effect<A, E>) | undefined
   ) {}
 
-  /** Marks the exchange done and clears its timer; `false` when it was done already. */
+  /** `Effect.async`'s register: sends the request. */
+  readonly start = (resume: (effect: Effect.Effect<A, E>) => void): Effect.Effect<void> => {
+    const { dispatcher, request } = this
+    if (dispatcher === undefined || request === undefined) {
+      resume(Effect.die(new Error("an undici exchange is sent once: build a new one for each run")))
+      return Effect.void
+    }
+    this.dispatcher = undefined
+    this.request = undefined
+    this.resume = resume
+    if (this.limits.timeoutMs > 0) this.timer = setTimeout(this.timedOut, this.limits.timeoutMs)
+    dispatcher.dispatch(request, this)
+    return Effect.sync(() => this.interrupt())
+  }
+
+  /** Marks the exchange done, clears its timer and lets go of all it held; `false` when it was done already. */
   private settle(): boolean {
     if (this.done) return false
     this.done = true
     if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.resume = undefined
+    this.onAnswer = undefined
+    this.onFailure = undefined
+    this.rawHeaders = noHeaders
+    this.first = undefined
+    this.chunks = undefined
     return true
   }
   private finish(effect: Effect.Effect<A, E>): void {
-    if (this.settle()) this.resume(effect)
+    const resume = this.resume
+    if (resume !== undefined && this.settle()) resume(effect)
+  }
+  /** Resumes with `onAnswer`'s effect, unless done. */
+  private answer(body: string | BodyTooLarge): void {
+    if (this.onAnswer !== undefined) this.finish(this.onAnswer(this.status, this.rawHeaders, body))
+  }
+  /** Resumes with `onFailure`'s effect, unless done. */
+  private fail(reason: TransportFailure["reason"], cause: unknown): void {
+    if (this.onFailure !== undefined) {
+      this.finish(this.onFailure(new TransportFailure(reason, this.connected, this.limits.timeoutMs, cause)))
+    }
   }
   /** Ends the request: through undici's abort once it has a connection (which destroys it). */
   private stop(error: Error): void {
-    if (this.abort !== undefined) this.abort(error)
+    const abort = this.abort
+    this.abort = undefined
+    if (abort !== undefined) abort(error)
     else this.pending = error
   }
   private tooLarge(declared: number | undefined): false {
-    this.chunks = []
-    if (!this.done) {
-      this.finish(this.onAnswer(this.status, this.rawHeaders, new BodyTooLarge(this.limits.maxResponseBytes, declared)))
-    }
+    this.first = undefined
+    this.chunks = undefined
+    this.answer(new BodyTooLarge(this.limits.maxResponseBytes, declared))
     this.stop(new Error("answer body over the cap"))
     return false
   }
@@ -293,34 +352,36 @@ class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
   }
   onHeaders(statusCode: number, headers: Array<Buffer> | Array<string> | null): boolean {
     this.status = statusCode
-    this.rawHeaders = headers ?? []
+    this.rawHeaders = headers ?? noHeaders
     const declared = lengthOf(this.rawHeaders)
     return declared !== undefined && declared > this.limits.maxResponseBytes ? this.tooLarge(declared) : true
   }
   onData(chunk: Buffer): boolean {
+    if (this.done) return true
     this.size += chunk.length
     if (this.size > this.limits.maxResponseBytes) return this.tooLarge(undefined)
-    this.chunks.push(chunk)
+    if (this.first === undefined) this.first = chunk
+    else if (this.chunks === undefined) this.chunks = [this.first, chunk]
+    else this.chunks.push(chunk)
     return true
   }
   onComplete(): void {
-    if (this.done) return
-    const chunks = this.chunks
-    const text = chunks.length === 1
-      ? chunks[0]!.toString()
-      : chunks.length === 0
-      ? ""
-      : Buffer.concat(chunks, this.size).toString()
-    this.finish(this.onAnswer(this.status, this.rawHeaders, text))
+    const text = this.chunks !== undefined
+      ? Buffer.concat(this.chunks, this.size).toString()
+      : this.first !== undefined
+      ? this.first.toString()
+      : ""
+    // the request is over: undici's abort (and the request it holds) is not needed any more
+    this.abort = undefined
+    this.answer(text)
   }
   onError(error: Error): void {
-    if (!this.done) {
-      this.finish(this.onFailure(new TransportFailure("connection", this.connected, this.limits.timeoutMs, error)))
-    }
+    this.fail("connection", error)
   }
+  private readonly timedOut = () => this.timeout()
   /** The attempt's timer fired. */
   timeout(): void {
-    this.finish(this.onFailure(new TransportFailure("timeout", this.connected, this.limits.timeoutMs, undefined)))
+    this.fail("timeout", undefined)
     this.stop(new Error("attempt timed out"))
   }
   /** The fiber was interrupted. */
@@ -358,13 +419,13 @@ const send = (
   }
   return exchange<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>(
     dispatcher,
-    {
-      origin: url[1]!,
-      path: pathWithParams(url[2]!, request.urlParams),
-      method: request.method,
-      headers: traceparent === undefined ? request.headers : { ...request.headers, traceparent },
+    new DispatchRequest(
+      url[1]!,
+      pathWithParams(url[2]!, request.urlParams),
+      request.method,
+      traceparent === undefined ? request.headers : { ...request.headers, traceparent },
       body
-    },
+    ),
     limits,
     (status, rawHeaders, text) => Effect.succeed(new Response(request, status, rawHeaders, text)),
     (failure) =>
