@@ -6,7 +6,6 @@
  * `TSX_TSCONFIG_PATH=bench/tsconfig.run.json node --cpu-prof --import tsx bench/profile.ts 20000 64`;
  * for each collection's detail, add `--trace-gc-nvp` (see docs/performance.md, "Fifth round").
  */
-import { constants, PerformanceObserver } from "node:perf_hooks"
 import * as Canned from "./lib/canned.ts"
 import { round } from "./lib/harness.ts"
 import * as Roster from "./lib/roster.ts"
@@ -16,21 +15,8 @@ const concurrency = Number(process.argv[3] ?? 1)
 const canned = await Canned.start()
 const contender = await Roster.make(process.argv[4] === "raw" ? "raw-undici" : "effect-chittyid", canned)
 await round(contender, 500, concurrency)
-const gc = { ms: 0, minor: 0, major: 0 }
-const observer = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    gc.ms += entry.duration
-    const detail: unknown = "detail" in entry ? entry.detail : undefined
-    const kind = typeof detail === "object" && detail !== null && "kind" in detail ? detail.kind : undefined
-    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++
-    else gc.major++
-  }
-})
-observer.observe({ entryTypes: ["gc"] })
 const measured = await round(contender, calls, concurrency)
-// (gc entries arrive after the collection, on a later turn of the event loop)
-await new Promise((resolve) => setTimeout(resolve, 10))
-observer.disconnect()
+const gc = measured.gc
 const sorted = Float64Array.from(measured.latencies).sort()
 const q = (p: number) => Math.round(sorted[Math.floor(p * (sorted.length - 1))]! * 1000)
 process.stderr.write(
@@ -38,7 +24,7 @@ process.stderr.write(
     ((calls / measured.wallMs) * 1000).toFixed(0)
   } calls/s, latency µs p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)}, GC ${
     ((gc.ms * 1000) / calls).toFixed(1)
-  } µs/call (${gc.minor} minor, ${gc.major} other), ${measured.errors} errors ${measured.firstError ?? ""}\n`
+  } µs/call (${gc.minor} minor, ${gc.other} other), ${measured.errors} errors ${measured.firstError ?? ""}\n`
 )
 await contender.close()
 await canned.stop()

@@ -5,9 +5,13 @@
  *
  * Promise contenders are driven by async workers; Effect contenders by fibers doing the very same
  * loop, so an Effect user's code path (no `runPromise` per call) is what gets measured.
+ *
+ * The garbage collector's pauses in the round are summed from Node's `gc` performance entries: a
+ * client whose garbage survives (see docs/performance.md, "Fifth round") shows there first.
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { constants, PerformanceObserver } from "node:perf_hooks"
 
 /** What one round measured. */
 export interface Round {
@@ -18,6 +22,15 @@ export interface Round {
   readonly cpuUs: number
   readonly errors: number
   readonly firstError: string | undefined
+  /** Milliseconds this process paused in garbage collection during the round, and how often. */
+  readonly gc: GcPauses
+}
+
+/** Garbage-collection pauses: young-generation ("minor") collections and the others. */
+export interface GcPauses {
+  readonly ms: number
+  readonly minor: number
+  readonly other: number
 }
 
 /** A contender: one mint per call, as a Promise or as an Effect run on its runtime. */
@@ -47,7 +60,40 @@ const cpuNow = (): number => {
   return usage.user + usage.system
 }
 
-const roundOf = (latencies: Float64Array, started: number, cpuStarted: number, errors: number, first?: string) => ({
+/** A round before its collections are added. */
+type Measured = Omit<Round, "gc">
+
+/** Sums the collections from now until `stop`, which waits for the last entries (they come a turn late). */
+const watchGc = () => {
+  const gc = { ms: 0, minor: 0, other: 0 }
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.ms += entry.duration
+      const detail: unknown = "detail" in entry ? entry.detail : undefined
+      const kind = typeof detail === "object" && detail !== null && "kind" in detail ? detail.kind : undefined
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor++
+      else gc.other++
+    }
+  })
+  observer.observe({ entryTypes: ["gc"] })
+  return {
+    stop: (): Promise<GcPauses> =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          observer.disconnect()
+          resolve(gc)
+        }, 5)
+      )
+  }
+}
+
+const roundOf = (
+  latencies: Float64Array,
+  started: number,
+  cpuStarted: number,
+  errors: number,
+  first: string | undefined
+) => ({
   latencies,
   wallMs: performance.now() - started,
   cpuUs: cpuNow() - cpuStarted,
@@ -59,7 +105,7 @@ const runPromise = async (
   call: () => Promise<unknown>,
   total: number,
   concurrency: number
-): Promise<Round> => {
+): Promise<Measured> => {
   const latencies = new Float64Array(total)
   let issued = 0
   let errors = 0
@@ -89,7 +135,7 @@ const runEffect = (
   call: () => Effect.Effect<unknown, unknown>,
   total: number,
   concurrency: number
-): Promise<Round> =>
+): Promise<Measured> =>
   run(Effect.suspend(() => {
     const latencies = new Float64Array(total)
     let issued = 0
@@ -117,7 +163,10 @@ const runEffect = (
   }))
 
 /** Runs `total` calls of the contender with `concurrency` workers. */
-export const round = (contender: Contender, total: number, concurrency: number): Promise<Round> =>
-  contender._tag === "Promise"
+export const round = async (contender: Contender, total: number, concurrency: number): Promise<Round> => {
+  const gc = watchGc()
+  const measured = await (contender._tag === "Promise"
     ? runPromise(contender.call, total, concurrency)
-    : runEffect(contender.run, contender.call, total, concurrency)
+    : runEffect(contender.run, contender.call, total, concurrency))
+  return { ...measured, gc: await gc.stop() }
+}

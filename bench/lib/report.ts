@@ -223,7 +223,20 @@ export const table = (report: Report): string => {
   const nameWidth = Math.max(12, ...report.results.map((r) => r.name.length)) + 2
   lines.push(
     pad("POST /v1/mint", nameWidth) +
-      ["server", "conc", "median µs", "p99 µs", "ops/s", "client CPU", "server CPU", "×lat", "×p99", "×ops", "×CPU"]
+      [
+        "server",
+        "conc",
+        "median µs",
+        "p99 µs",
+        "ops/s",
+        "client CPU",
+        "client GC",
+        "server CPU",
+        "×lat",
+        "×p99",
+        "×ops",
+        "×CPU"
+      ]
         .map((h, i) => lpad(h, i === 0 ? 10 : i === 1 ? 5 : 11)).join("")
   )
   let last = ""
@@ -234,7 +247,7 @@ export const table = (report: Report): string => {
     lines.push(
       pad(r.name, nameWidth) + lpad(r.server, 10) + lpad(String(r.concurrency), 5) + lpad(n(r.medianUs, 1), 11) +
         lpad(n(r.p99Us, 1), 11) + lpad(n(r.opsPerSec), 11) + lpad(n(r.clientCpuUs, 1), 11) +
-        lpad(r.serverCpuUs === undefined ? "n/a" : n(r.serverCpuUs, 1), 11) +
+        lpad(n(r.clientGcUs, 1), 11) + lpad(r.serverCpuUs === undefined ? "n/a" : n(r.serverCpuUs, 1), 11) +
         lpad(ratio === undefined ? "1" : ratio.latency.toFixed(2), 11) +
         lpad(ratio === undefined ? "1" : ratio.p99.toFixed(2), 11) +
         lpad(ratio === undefined ? "1" : ratio.throughput.toFixed(2), 11) +

@@ -43,6 +43,8 @@ export interface Result {
   readonly cpuUsPerOp: number
   /** The same figure under the name the issue uses: client process CPU per call, µs. */
   readonly clientCpuUs: number
+  /** Of that CPU, the client's garbage-collection pauses per call, µs (Node's `gc` performance entries). */
+  readonly clientGcUs: number
   /** The server process's CPU per call, µs (Linux `/proc`, 10 ms ticks); `undefined` elsewhere. */
   readonly serverCpuUs: number | undefined
   readonly calls: number
@@ -72,6 +74,7 @@ export const summarize = (
     opsPerSec: Math.round(median(rounds.map((r) => (r.latencies.length / r.wallMs) * 1000))),
     cpuUsPerOp: clientCpuUs,
     clientCpuUs,
+    clientGcUs: round1((rounds.reduce((n, r) => n + r.gc.ms, 0) * 1000) / calls),
     serverCpuUs: serverCpuUs === undefined ? undefined : round1(serverCpuUs / calls),
     calls,
     rounds: rounds.length,
