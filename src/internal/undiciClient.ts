@@ -338,8 +338,6 @@ class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
     else this.pending = error
   }
   private tooLarge(declared: number | undefined): false {
-    this.first = undefined
-    this.chunks = undefined
     this.answer(new BodyTooLarge(this.limits.maxResponseBytes, declared))
     this.stop(new Error("answer body over the cap"))
     return false
@@ -351,6 +349,7 @@ class Exchange<A, E> implements Undici.Dispatcher.DispatchHandler {
     if (this.pending !== undefined) abortRequest(this.pending)
   }
   onHeaders(statusCode: number, headers: Array<Buffer> | Array<string> | null): boolean {
+    if (this.done) return true
     this.status = statusCode
     this.rawHeaders = headers ?? noHeaders
     const declared = lengthOf(this.rawHeaders)
