@@ -1,7 +1,7 @@
 /**
  * `npm run -s bench:profile -- [calls] [concurrency] [raw]`: effect-chittyid (built, from dist/) or
  * raw undici minting against the canned server: the client's CPU per call, calls/s, latency, and the
- * garbage collector's pauses (young-generation "minor" and full "major" collections, from Node's `gc`
+ * garbage collector's pauses (young-generation "minor" collections and the others, from Node's `gc`
  * performance entries). For a CPU profile of the client alone, after a build:
  * `TSX_TSCONFIG_PATH=bench/tsconfig.run.json node --cpu-prof --import tsx bench/profile.ts 20000 64`;
  * for each collection's detail, add `--trace-gc-nvp` (see docs/performance.md, "Fifth round").
